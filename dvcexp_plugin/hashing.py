@@ -1,0 +1,224 @@
+"""Content hashes exactly as DVC computes them.
+
+DVC 3.x (``hash: md5`` in dvc.lock) hashes the raw bytes of a file. DVC 2.x
+entries (no ``hash:`` key) use "md5-dos2unix": text files have CRLF turned
+into LF first. A directory is hashed through its *manifest*: the JSON list of
+``{"md5", "relpath"}`` for every file under it, whose md5 plus ``.dir`` is the
+directory's hash.
+
+This module is on the per-job hot path, so it imports only the standard
+library pieces it needs and streams files through one reusable buffer.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dvcexp_plugin.errors import CacheError
+
+if TYPE_CHECKING:
+    from dvcexp_plugin.statcache import StatCache
+
+#: read size; also DVC's chunk size, which matters for the dos2unix hash
+CHUNK_SIZE = 2**20
+#: how much of a file the text/binary heuristic looks at (DVC's istextfile)
+TEXT_SNIFF_SIZE = 512
+#: bytes that count as text besides printable ASCII
+_TEXT_CHARS = bytes(range(32, 127)) + b"\n\r\t\f\b"
+#: any exec bit makes DVC record ``isexec: true``
+_EXEC_BITS = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+#: DVC refuses to collect a directory that carries its own ignore file
+_DVCIGNORE = ".dvcignore"
+
+
+@dataclass(frozen=True)
+class HashInfo:
+    """The hash and metadata DVC records for a file or directory.
+
+    :param md5: 32 hex digits, with a ``.dir`` suffix for directories
+    :param size: bytes of the file, or the sum over a directory's files
+    :param nfiles: number of files (directories only)
+    :param isexec: a file has an exec bit set (never true for directories)
+    """
+
+    md5: str
+    size: int
+    nfiles: int | None = None
+    isexec: bool = False
+
+    @property
+    def is_dir(self) -> bool:
+        """Whether this is a directory hash (``md5`` ends with ``.dir``)."""
+        return self.md5.endswith(".dir")
+
+
+def md5_bytes(data: bytes) -> str:
+    """Return the md5 hex digest of ``data``."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def file_md5(path: str) -> str:
+    """Return the md5 of a file's raw bytes (DVC 3.x ``hash: md5``).
+
+    The file is streamed through one 1 MiB buffer, so memory use is bounded
+    whatever the file size.
+    """
+    hasher = hashlib.md5(usedforsecurity=False)
+    buf = bytearray(CHUNK_SIZE)
+    view = memoryview(buf)
+    # buffering=0: readinto goes straight into our buffer, no second copy
+    with open(path, "rb", buffering=0) as fobj:
+        if hasattr(os, "posix_fadvise"):
+            # a hint only: doubles the kernel readahead on a cold page cache
+            try:
+                os.posix_fadvise(fobj.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            except OSError:
+                pass
+        while True:
+            n = fobj.readinto(view)
+            if not n:
+                break
+            hasher.update(view[:n])
+    return hasher.hexdigest()
+
+
+def is_text_block(block: bytes) -> bool:
+    """DVC's text heuristic: no NUL and at most 30% non-text bytes.
+
+    An empty block counts as text, as in DVC.
+    """
+    if not block:
+        return True
+    if b"\x00" in block:
+        return False
+    nontext = block.translate(None, _TEXT_CHARS)
+    return len(nontext) / len(block) <= 0.30
+
+
+def legacy_file_md5(path: str) -> str:
+    """Return DVC 2.x's "md5-dos2unix" hash of a file.
+
+    Whether the file is text is decided once, from its first 512 bytes. DVC
+    then replaces CRLF by LF *in each 1 MiB chunk separately*, so a CRLF pair
+    split by a chunk boundary is left as it is. We reproduce that exactly:
+    the point of this hash is to match values DVC 2.x wrote to dvc.lock.
+    """
+    hasher = hashlib.md5(usedforsecurity=False)
+    # a buffered reader returns full chunks until EOF, keeping DVC's boundaries
+    with open(path, "rb") as fobj:
+        chunk = fobj.read(CHUNK_SIZE)
+        is_text = is_text_block(chunk[:TEXT_SNIFF_SIZE])
+        while chunk:
+            hasher.update(chunk.replace(b"\r\n", b"\n") if is_text else chunk)
+            chunk = fobj.read(CHUNK_SIZE)
+    return hasher.hexdigest()
+
+
+def dir_manifest(entries: list[tuple[str, str]]) -> bytes:
+    """Serialise a directory manifest byte-for-byte as DVC does.
+
+    :param entries: ``(posix relpath, md5)`` pairs, in any order
+    :returns: ``json.dumps`` of the list sorted by relpath, keys sorted,
+        default separators, UTF-8 (non-ASCII is ``\\u`` escaped, as in DVC)
+    """
+    items = [{"md5": md5, "relpath": relpath} for relpath, md5 in entries]
+    items.sort(key=lambda item: item["relpath"])
+    return json.dumps(items, sort_keys=True).encode("utf-8")
+
+
+def manifest_md5(data: bytes) -> str:
+    """Return the directory hash for serialised manifest bytes (md5 + ``.dir``)."""
+    return md5_bytes(data) + ".dir"
+
+
+def _hash_regular(path: str, st: os.stat_result, stat_cache: StatCache | None) -> str:
+    if stat_cache is None:
+        return file_md5(path)
+    cached = stat_cache.get(path, st)
+    if cached is not None:
+        return cached
+    md5 = file_md5(path)
+    stat_cache.set(path, st, md5)
+    return md5
+
+
+def _walk_files(
+    root: str, prefix: str, ignore: Callable[[str], bool] | None
+) -> list[tuple[str, str, os.stat_result]]:
+    """List ``(relpath, path, stat)`` of every file under ``root``.
+
+    Mirrors ``os.walk(followlinks=False)``, which DVC uses: a symlink to a
+    directory is not entered, a symlink to a file counts as that file.
+    """
+    found: list[tuple[str, str, os.stat_result]] = []
+    with os.scandir(root) as it:
+        entries = list(it)
+    for entry in entries:
+        rel = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if ignore is None or not ignore(rel + "/"):
+                found.extend(_walk_files(entry.path, rel + "/", ignore))
+            continue
+        if ignore is not None and ignore(rel):
+            continue
+        try:
+            st = entry.stat()  # follows symlinks: files are hashed by content
+        except FileNotFoundError:
+            raise CacheError(
+                f"'{entry.path}' is a broken symlink; remove it or fix its target"
+            ) from None
+        if stat.S_ISDIR(st.st_mode):
+            continue  # symlink to a directory: os.walk does not follow it
+        if not stat.S_ISREG(st.st_mode):
+            raise CacheError(
+                f"'{entry.path}' is not a regular file; remove it from the output"
+            )
+        if entry.name == _DVCIGNORE:
+            raise CacheError(
+                f"'{entry.path}' must not be inside a tracked directory; "
+                "move it to the repository root"
+            )
+        found.append((rel, entry.path, st))
+    return found
+
+
+def hash_path(
+    path: str,
+    *,
+    stat_cache: StatCache | None = None,
+    ignore: Callable[[str], bool] | None = None,
+) -> tuple[HashInfo, list[tuple[str, str]] | None]:
+    """Hash a file or a directory as DVC 3.x does.
+
+    :param path: the file or directory (symlinks are followed)
+    :param stat_cache: reuse hashes of files whose stat is unchanged
+    :param ignore: called with a POSIX path relative to ``path``; a directory
+        is passed with a trailing ``/``. Entries for which it returns true are
+        skipped (directories are not entered), as ``.dvcignore`` does.
+    :returns: ``(HashInfo, None)`` for a file; for a directory the
+        ``HashInfo`` (``.dir`` md5, total size, file count) and its manifest
+        entries ``(relpath, md5)`` sorted by relpath
+    :raises FileNotFoundError: ``path`` does not exist
+    :raises CacheError: the directory holds a broken symlink, a special file
+        or a ``.dvcignore``
+    """
+    st = os.stat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        if not stat.S_ISREG(st.st_mode):
+            raise CacheError(f"'{path}' is not a regular file or directory; use a file")
+        md5 = _hash_regular(path, st, stat_cache)
+        return HashInfo(md5, st.st_size, isexec=bool(st.st_mode & _EXEC_BITS)), None
+
+    entries: list[tuple[str, str]] = []
+    size = 0
+    for rel, fpath, fst in _walk_files(path, "", ignore):
+        entries.append((rel, _hash_regular(fpath, fst, stat_cache)))
+        size += fst.st_size
+    entries.sort()
+    md5 = manifest_md5(dir_manifest(entries))
+    return HashInfo(md5, size, nfiles=len(entries)), entries

@@ -1,0 +1,81 @@
+"""Where the DVC repository is, and what its ``.dvc/config`` says."""
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from dvcexp_plugin.errors import NotADvcRepoError
+
+DVC_DIR = ".dvc"
+
+
+def find_root(start: str | None = None) -> str:
+    """The nearest directory at or above ``start`` that holds ``.dvc/``.
+
+    :raises NotADvcRepoError: when there is none
+    """
+    path = os.path.abspath(start or os.getcwd())
+    while True:
+        if os.path.isdir(os.path.join(path, DVC_DIR)):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            raise NotADvcRepoError(
+                "you are not inside of a DVC repository (checked up to mount point "
+                f"'{path}'); run 'dvc init' in the project's git repository first"
+            )
+        path = parent
+
+
+def read_config(root: str) -> dict[str, dict[str, str]]:
+    """``.dvc/config`` merged with ``.dvc/config.local`` (local wins), by section.
+
+    Section names are kept as DVC writes them (``cache``, ``core``,
+    ``'remote "storage"'``); a malformed file is read as far as possible.
+    """
+    merged: dict[str, dict[str, str]] = {}
+    for name in ("config", "config.local"):
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read(os.path.join(root, DVC_DIR, name), encoding="utf-8")
+        except configparser.Error:
+            continue
+        for section in parser.sections():
+            merged.setdefault(section.strip(), {}).update(dict(parser.items(section)))
+    return merged
+
+
+@dataclass
+class Repo:
+    """A DVC repository on disk.
+
+    :param root: absolute path of the directory holding ``.dvc/``
+    """
+
+    root: str
+    _config: dict[str, dict[str, str]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def discover(cls, start: str | None = None) -> Repo:
+        return cls(find_root(start))
+
+    @property
+    def dvc_dir(self) -> str:
+        return os.path.join(self.root, DVC_DIR)
+
+    @property
+    def tmp_dir(self) -> str:
+        return os.path.join(self.dvc_dir, "tmp")
+
+    @property
+    def config(self) -> dict[str, dict[str, str]]:
+        if self._config is None:
+            self._config = read_config(self.root)
+        return self._config
+
+    @cached_property
+    def parsing_config(self) -> dict[str, str]:
+        """DVC's ``parsing`` section (``bool``, ``list``) for dict→CLI rendering."""
+        return dict(self.config.get("parsing", {}))
