@@ -151,10 +151,11 @@ class ObjectCache:
             try:
                 used = self._link(src_path, tmp, [*linkers, "copy"])
                 mode = OBJECT_MODE
-                if used == "hardlink":
-                    # the inode is the workspace file too: keep its exec bits
-                    mode |= os.stat(tmp).st_mode & 0o111
-                os.chmod(tmp, mode)
+                if used == "hardlink" and os.stat(tmp).st_mode & 0o111:
+                    # the inode is the workspace file too: keep it executable
+                    # (DVC ends up with the same 0o544 via its set_exec)
+                    mode |= stat.S_IEXEC
+                _protect(tmp, mode)
                 os.replace(tmp, dest)
             finally:
                 _unlink_quiet(tmp)
@@ -214,13 +215,18 @@ class ObjectCache:
             ) from None
         except (OSError, ValueError):
             raise CacheError(f"'{path}' is corrupted; delete it and re-run the stage") from None
+        corrupted = CacheError(f"'{path}' is corrupted; delete it and re-run the stage")
+        if not isinstance(raw, list):
+            raise corrupted
         entries: list[tuple[str, str]] = []
-        for item in raw if isinstance(raw, list) else [None]:
-            relpath = item.get("relpath") if isinstance(item, dict) else None
-            oid = item.get("md5") if isinstance(item, dict) else None
-            valid = isinstance(relpath, str) and isinstance(oid, str)
-            if not valid or not _safe_relpath(str(relpath)):
-                raise CacheError(f"'{path}' is corrupted; delete it and re-run the stage")
+        for item in raw:
+            if not isinstance(item, dict):
+                raise corrupted
+            relpath, oid = item.get("relpath"), item.get("md5")
+            if not isinstance(relpath, str) or not isinstance(oid, str):
+                raise corrupted
+            if not _safe_relpath(relpath):
+                raise corrupted
             entries.append((relpath, oid))
         return entries
 
@@ -374,13 +380,19 @@ def _unlink_quiet(path: str) -> None:
         pass
 
 
-def _set_exec(path: str) -> None:
+def _protect(path: str, mode: int) -> None:
     try:
-        mode = os.stat(path).st_mode
-        # exec for whoever may read, like chmod +x under the usual umask
-        os.chmod(path, mode | ((mode & 0o444) >> 2))
+        os.chmod(path, mode)
     except OSError:
-        pass  # a shared object owned by someone else: content is still right
+        pass  # as DVC: some filesystems (Samba) refuse; the content is still right
+
+
+def _set_exec(path: str) -> None:
+    # DVC adds the owner's exec bit only (``mode | S_IEXEC``)
+    try:
+        os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
+    except OSError:
+        pass  # a shared object owned by someone else: the content is still right
 
 
 def _safe_relpath(relpath: str) -> bool:

@@ -101,21 +101,24 @@ def is_text_block(block: bytes) -> bool:
 
 
 def legacy_file_md5(path: str) -> str:
-    """Return DVC 2.x's "md5-dos2unix" hash of a file.
+    """Return the "md5-dos2unix" hash of a file, as DVC 3.x computes it.
 
-    Whether the file is text is decided once, from its first 512 bytes. DVC
-    then replaces CRLF by LF *in each 1 MiB chunk separately*, so a CRLF pair
-    split by a chunk boundary is left as it is. We reproduce that exactly:
-    the point of this hash is to match values DVC 2.x wrote to dvc.lock.
+    This is how DVC 3.x checks dvc.lock entries written by DVC 2.x (those
+    without ``hash: md5``). The file is read in 1 MiB chunks; a chunk whose
+    first 512 bytes look like text has CRLF replaced by LF. So a CRLF pair
+    split by a chunk boundary stays as it is, exactly as in DVC.
+
+    DVC 2.x decided "text or not" once, from the file's first chunk; the two
+    differ only for files over 1 MiB that mix text and binary chunks. We
+    follow DVC 3.x, which is what decides whether such a stage re-runs.
     """
     hasher = hashlib.md5(usedforsecurity=False)
     # a buffered reader returns full chunks until EOF, keeping DVC's boundaries
     with open(path, "rb") as fobj:
-        chunk = fobj.read(CHUNK_SIZE)
-        is_text = is_text_block(chunk[:TEXT_SNIFF_SIZE])
-        while chunk:
-            hasher.update(chunk.replace(b"\r\n", b"\n") if is_text else chunk)
-            chunk = fobj.read(CHUNK_SIZE)
+        while chunk := fobj.read(CHUNK_SIZE):
+            if is_text_block(chunk[:TEXT_SNIFF_SIZE]):
+                chunk = chunk.replace(b"\r\n", b"\n")
+            hasher.update(chunk)
     return hasher.hexdigest()
 
 

@@ -46,6 +46,10 @@ class WorkspaceHasher:
         for legacy in (False, True):
             self._memo.pop((repo_path, legacy), None)
 
+    def forget_all(self) -> None:
+        """Drop every memoised hash (after a command has written files)."""
+        self._memo.clear()
+
     def _compute(self, repo_path: str, legacy: bool) -> HashInfo | None:
         path = os.path.join(self.root, repo_path)
         try:

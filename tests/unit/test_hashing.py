@@ -55,12 +55,18 @@ def test_legacy_binary_file_is_not_converted(tmp_path: Path) -> None:
     assert legacy_file_md5(str(path)) == _md5(data)
 
 
-def test_legacy_text_decision_uses_first_512_bytes_only(tmp_path: Path) -> None:
-    # text start, binary later: still converted throughout (DVC 2.x decides once)
-    data = b"line\r\n" * 200 + b"\x00\xff\r\n"
+def test_legacy_text_decision_is_per_chunk_as_dvc3(tmp_path: Path) -> None:
+    # DVC 3.x sniffs the first 512 bytes of every 1 MiB chunk (checked
+    # against dvc-data 3.18): a text chunk is converted, a binary one is not
+    text = (b"line\r\n" * CHUNK_SIZE)[:CHUNK_SIZE]
+    binary = (b"\x00\xff\r\n" * CHUNK_SIZE)[:CHUNK_SIZE]
     path = tmp_path / "mixed"
-    path.write_bytes(data)
-    assert legacy_file_md5(str(path)) == _md5(data.replace(b"\r\n", b"\n"))
+
+    path.write_bytes(text + binary)
+    assert legacy_file_md5(str(path)) == _md5(text.replace(b"\r\n", b"\n") + binary)
+
+    path.write_bytes(binary + text)
+    assert legacy_file_md5(str(path)) == _md5(binary + text.replace(b"\r\n", b"\n"))
 
 
 def test_legacy_crlf_across_chunk_boundary_kept_as_dvc_does(tmp_path: Path) -> None:

@@ -1,0 +1,347 @@
+"""``dvc.lock``: read it, build stage entries, write them byte-for-byte as DVC 3.x.
+
+DVC dumps the lock with ruamel.yaml (round-trip), whose folding of long scalars
+changed in 0.17.22 (DVC issue #9397) and that no other emitter reproduces, so
+writing goes through ruamel (imported lazily), set up as DVC sets it up. Reading
+uses the project's fast YAML 1.2 loader; a file holding what only ruamel's
+round-trip loader keeps (comments, anchors, unusual number spellings) is
+reloaded with it before a rewrite, so it survives exactly as it does with DVC.
+Writers serialise on an ``fcntl.flock`` and replace the file atomically.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from dvcexp_plugin.errors import LockfileError, YAMLFileCorruptedError
+from dvcexp_plugin.pipeline.stage import DEFAULT_PARAMS_FILE
+from dvcexp_plugin.pipeline.yamlio import parse_yaml
+
+#: the only lock schema DVC 3.x accepts
+SCHEMA_VERSION = "2.0"
+#: hash name of items without a ``hash:`` key (written by DVC 2.x)
+LEGACY_HASH_NAME = "md5-dos2unix"
+_ITEM_ORDER = ("path", "hash", "md5", "size", "nfiles", "isexec")
+_FIX = "delete it and run `dvc repro` or `dvcexp repro` to regenerate it"
+
+# What ruamel's round-trip load keeps and a plain load loses: comments, blank
+# lines, anchors/aliases, tags, block scalars, non-empty flow collections,
+# document markers and directives. False positives only cost speed.
+_RT_ONLY = re.compile(
+    r"#|\n[ \t]*\n|(?:^[ \t]*(?:- )+|: )(?:[&*!|>]|\[(?!\])|\{(?!\}))|^(?:---|\.\.\.|%)",
+    re.M,
+)
+_VALUE_TOKEN = re.compile(r"(?:^[ \t]*(?:- )+|: )([-+.]?[0-9][\w.+-]*)$", re.M)
+_INT = re.compile(r"[-+]?(?:[0-9_]+|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+)")
+_FLOAT = re.compile(r"[-+]?(?:[0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+)")
+_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+@dataclass(frozen=True)
+class LockUpdate:
+    """What :func:`write_entry` did. DVC prints both lines when it creates the file."""
+
+    #: the lock did not exist, or was empty: "Generating lock file"
+    generated: bool
+    #: the stage's entry changed: "Updating lock file"
+    updated: bool
+
+    def messages(self, shown_as: str = "dvc.lock") -> list[str]:
+        """The lines DVC logs for this write, e.g. ``Updating lock file 'dvc.lock'``."""
+        lines = [f"Generating lock file '{shown_as}'"] if self.generated else []
+        return lines + ([f"Updating lock file '{shown_as}'"] if self.updated else [])
+
+
+# --------------------------------------------------------------------- reading
+def read_lockfile(path: str) -> dict[str, dict[str, Any]]:
+    """Map each stage name to its raw lock entry (``cmd``, ``deps``, ``params``, ``outs``).
+
+    :param path: the ``dvc.lock`` to read
+    :returns: ``{}`` when the file does not exist
+    :raises LockfileError: a syntax error, the pre-2.0 format, or a malformed entry
+    """
+    try:
+        with open(path, encoding="utf-8") as fobj:
+            text = fobj.read()
+    except FileNotFoundError:
+        return {}
+    stages: dict[str, dict[str, Any]] = _validated(_parse(text, path), path).get("stages", {})
+    return stages
+
+
+def entry_hash_name(item: dict[str, Any]) -> str:
+    """``"md5"`` for a DVC 3.x dep/out item, ``"md5-dos2unix"`` for a legacy 2.x one."""
+    return str(item.get("hash", LEGACY_HASH_NAME))
+
+
+def _parse(text: str, path: str) -> Any:
+    try:
+        return parse_yaml(text, path)
+    except YAMLFileCorruptedError as exc:
+        detail = str(exc).rpartition("corrupted: ")[2]
+        raise LockfileError(f"'{path}' is not valid YAML: {detail}; {_FIX}") from exc
+
+
+def _validated(data: Any, path: str) -> dict[str, Any]:
+    """Check the shape that DVC's lock schema requires, and return the top-level mapping."""
+
+    def fail(problem: str) -> LockfileError:
+        return LockfileError(f"'{path}' {problem}; {_FIX}")
+
+    if data is None:
+        raise fail("is empty")
+    if not isinstance(data, dict):
+        raise fail("is not a mapping with 'schema: '2.0''")
+    if "schema" not in data:
+        if any(isinstance(v, dict) and "cmd" in v for v in data.values()):
+            raise fail("uses the unsupported pre-2.0 lock format (stages at the top level)")
+        raise fail("has no 'schema' key")
+    if data["schema"] != SCHEMA_VERSION:
+        raise fail(f"has unsupported schema {data['schema']!r} (expected '2.0')")
+    extra = sorted(str(k) for k in data if k not in ("schema", "stages", "datasets"))
+    if extra:
+        raise fail(f"has unknown top-level keys {extra}")
+    stages = data.get("stages", {})
+    if not isinstance(stages, dict):
+        raise fail("has a 'stages' that is not a mapping")
+    for name, entry in stages.items():
+        problem = _entry_problem(entry)
+        if problem:
+            raise fail(f"has a stage '{name}' that {problem}")
+    return data
+
+
+def _entry_problem(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return "is not a mapping"
+    extra = sorted(str(k) for k in entry if k not in ("cmd", "deps", "params", "outs"))
+    if extra:
+        return f"has unknown keys {extra}"
+    if not isinstance(entry.get("cmd"), (str, list)):
+        return "has no 'cmd'"
+    for section in ("deps", "outs"):
+        items = entry.get(section, [])
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("path"), str) for i in items
+        ):
+            return f"has a malformed '{section}' (a list of items with a 'path')"
+    params = entry.get("params", {})
+    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+        return "has malformed 'params' (expected {file: {key: value}})"
+    return None
+
+
+# -------------------------------------------------------------------- building
+def dep_item(
+    path: str,
+    md5: str,
+    size: int | None = None,
+    nfiles: int | None = None,
+    isexec: bool = False,
+    hash_name: str = "md5",
+) -> dict[str, Any]:
+    """One ``deps``/``outs`` item, with its keys in DVC's order.
+
+    :param md5: the file's md5, or ``<md5>.dir`` for a directory
+    :param nfiles: number of files, for directories only
+    :param hash_name: ``"md5"``; ``"md5-dos2unix"`` keeps a legacy hash (no ``hash:`` key)
+    """
+    hash_key = None if hash_name == LEGACY_HASH_NAME else hash_name
+    item = {"path": path, "hash": hash_key, "md5": md5, "size": size, "nfiles": nfiles}
+    return {k: v for k, v in item.items() if v is not None} | ({"isexec": True} if isexec else {})
+
+
+def build_entry(
+    cmd: str | list[str],
+    deps: list[dict[str, Any]],
+    params: dict[str, dict[str, Any]],
+    outs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Build a stage's lock entry, in the order DVC writes it.
+
+    Deps and outs are sorted by path. Params files come ``params.yaml`` first,
+    then alphabetically, and each file's keys are sorted. Values are neither
+    sorted nor copied: a value shared by two keys is anchored by ruamel, just as
+    it is in DVC's output. Empty sections are left out, except that a params
+    file with no values stays as ``{}``.
+    """
+    entry: dict[str, Any] = {"cmd": cmd}
+    if deps:
+        entry["deps"] = [_ordered_item(i) for i in sorted(deps, key=lambda i: i["path"])]
+    if params:
+        files = sorted(params, key=lambda f: (f != DEFAULT_PARAMS_FILE, f))
+        entry["params"] = {f: {k: params[f][k] for k in sorted(params[f])} for f in files}
+    if outs:
+        entry["outs"] = [_ordered_item(i) for i in sorted(outs, key=lambda i: i["path"])]
+    return entry
+
+
+def _ordered_item(item: dict[str, Any]) -> dict[str, Any]:
+    ordered = {k: item[k] for k in _ITEM_ORDER if k in item}
+    ordered.update((k, v) for k, v in item.items() if k not in ordered)
+    return ordered
+
+
+# --------------------------------------------------------------------- writing
+def dumps_yaml(data: Any) -> str:
+    """Return YAML text exactly as DVC writes it (ruamel round-trip, block style).
+
+    :param data: plain dicts, lists and scalars (or ruamel round-trip objects)
+    """
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # a fresh one per document, as in DVC
+    yaml.default_flow_style = False
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
+def write_entry(lock_path: str, name: str, entry: dict[str, Any]) -> LockUpdate:
+    """Set stage ``name``'s entry: an existing entry is replaced in place, a new one is appended.
+
+    :raises LockfileError: the existing lock is unreadable or not schema 2.0
+    """
+    with _exclusive(lock_path):
+        text, data = _load_for_update(lock_path)
+        generated = not data
+        if generated:
+            data["schema"] = SCHEMA_VERSION
+        if "stages" not in data:
+            data["stages"] = {}
+        updated = data["stages"].get(name, {}) != entry
+        data["stages"][name] = entry
+        new_text = dumps_yaml(data)
+        if new_text != text:
+            _replace_file(lock_path, new_text)
+    return LockUpdate(generated=generated, updated=updated)
+
+
+def remove_entry(lock_path: str, name: str) -> bool:
+    """Drop stage ``name``. When no stage is left, delete the file, as DVC does.
+
+    :returns: whether the stage was there
+    """
+    with _exclusive(lock_path):
+        _, data = _load_for_update(lock_path)
+        stages = data.get("stages") or {}
+        if name not in stages:
+            return False
+        del stages[name]
+        if stages:
+            _replace_file(lock_path, dumps_yaml(data))
+        else:
+            os.remove(os.path.realpath(lock_path))
+    return True
+
+
+def _load_for_update(lock_path: str) -> tuple[str | None, Any]:
+    """Return the current text and mutable data: ``{}`` for a missing or empty file."""
+    try:
+        with open(lock_path, encoding="utf-8") as fobj:
+            text = fobj.read()
+    except FileNotFoundError:
+        return None, {}
+    if not text.strip():
+        return text, {}  # DVC's writer treats an empty file as a new one
+    data = _validated(_parse(text, lock_path), lock_path)
+    if _needs_round_trip(text):
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+
+        try:
+            data = YAML().load(text)
+        except YAMLError as exc:
+            raise LockfileError(f"'{lock_path}' is not valid YAML: {exc}; {_FIX}") from exc
+    return text, data
+
+
+def _needs_round_trip(text: str) -> bool:
+    """Would ruamel's round-trip load keep something that a plain load loses?"""
+    if _RT_ONLY.search(text):
+        return True
+    for match in _VALUE_TOKEN.finditer(text):
+        token = match.group(1)
+        if _INT.fullmatch(token):
+            if not _CANONICAL_INT.fullmatch(token):
+                return True  # ``+1``, ``0x1F``, ``1_000``: ruamel keeps the spelling
+        elif _FLOAT.fullmatch(token) and repr(float(token.replace("_", ""))) != token:
+            return True  # ``1.0e-01``, ``0.10``: ruamel keeps the spelling
+    return False
+
+
+@contextmanager
+def _exclusive(lock_path: str) -> Iterator[None]:
+    """Hold the exclusive flock that all dvcexp writers in this repo share."""
+    with open(_side_lock(lock_path), "a+b") as fobj:
+        fcntl.flock(fobj, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fobj, fcntl.LOCK_UN)
+
+
+def _side_lock(lock_path: str) -> str:
+    """``<repo>/.dvc/tmp/dvcexp-dvclock.lock`` (git-ignored), else a dotfile beside the lock."""
+    directory = probe = os.path.dirname(os.path.realpath(lock_path))
+    while not os.path.isdir(os.path.join(probe, ".dvc")):
+        if os.path.dirname(probe) == probe:
+            return os.path.join(directory, f".{os.path.basename(lock_path)}.dvcexp-lock")
+        probe = os.path.dirname(probe)
+    os.makedirs(os.path.join(probe, ".dvc", "tmp"), exist_ok=True)
+    return os.path.join(probe, ".dvc", "tmp", "dvcexp-dvclock.lock")
+
+
+def _replace_file(path: str, text: str) -> None:
+    """Write through a temporary file in the same directory, then ``os.replace``.
+
+    Readers never see a half-written lock. There is no fsync: DVC does not sync
+    either, and a sync would cost milliseconds for every stage.
+    """
+    path = os.path.realpath(path)  # write through a symlink, as open("w") does
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        with os.fdopen(fd, "wb") as fobj:
+            fobj.write(text.encode("utf-8"))
+        with suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+# ------------------------------------------------------------------- run-cache
+def run_cache_key(entry: dict[str, Any]) -> str:
+    """Return the sha256 naming ``.dvc/cache/runs/<k[:2]>/<k>/``: outs reduced to their paths."""
+    return _sha256({**entry, "outs": [out["path"] for out in entry.get("outs", [])]})
+
+
+def run_cache_value(entry: dict[str, Any]) -> str:
+    """Return the sha256 that names the run-cache file ``.dvc/cache/runs/<k[:2]>/<k>/<v>``."""
+    return _sha256(entry)
+
+
+def _sha256(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(_without_meta(obj), sort_keys=True).encode()).hexdigest()
+
+
+def _without_meta(obj: Any) -> Any:
+    """Drop ``size`` and ``nfiles`` at every depth, params included, as DVC does."""
+    if isinstance(obj, list):
+        return [_without_meta(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _without_meta(v) for k, v in obj.items() if k not in ("size", "nfiles")}
+    return obj

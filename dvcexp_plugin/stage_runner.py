@@ -1,0 +1,215 @@
+"""One job = one stage: decide with DVC's rules, then run, restore or verify.
+
+The engine decides *when* a stage runs; this module decides *whether* and
+*how*. It never imports snakemake or hydra (start-up is paid by every job).
+
+Decision, in DVC's order:
+1. frozen → only verify that the outputs exist;
+2. unforced and cmd/deps/params equal the lock entry and every output is in
+   the cache → restore the outputs (Snakemake deleted them) and print
+   ``Stage 'x' didn't change, skipping``;
+3. unforced and the run-cache has this exact input state → check it out,
+   ``Stage 'x' is cached - skipping run, checking out outputs``;
+4. otherwise remove non-persistent outputs, run ``cmd`` and record the result.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from dvcexp_plugin.cache import ObjectCache
+from dvcexp_plugin.errors import DvcExpError
+from dvcexp_plugin.lock import read_lockfile
+from dvcexp_plugin.params_values import ParamsReader
+from dvcexp_plugin.pipeline import Stage
+from dvcexp_plugin.stage_record import StageRecorder
+from dvcexp_plugin.stage_state import can_run_cache, input_entry, inputs_match
+from dvcexp_plugin.statcache import StatCache
+from dvcexp_plugin.workspace_hasher import WorkspaceHasher
+
+#: variables Snakemake sets to 1 in every job; restored unless the user set them
+THREAD_VARS = (
+    "OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
+)
+#: JSON {var: value or null} of the user's thread variables, set by the engine
+USER_THREAD_ENV = "DVCEXP_USER_THREAD_ENV"
+
+
+class StageFailedError(DvcExpError):
+    """The stage's command failed, or its outputs are missing afterwards."""
+
+
+@dataclass
+class StageResult:
+    """What the runner did: ``ran``, ``skipped``, ``cached``, ``verified`` or ``failed``."""
+
+    addressing: str
+    status: str
+    error: str | None = None
+    duration: float = 0.0
+    lock_lines: list[str] = field(default_factory=list)
+
+
+def stage_env(root: str, stage: Stage, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a stage command: the user's, plus DVC's variables."""
+    env = dict(os.environ)
+    saved = env.pop(USER_THREAD_ENV, None)
+    if saved is not None:
+        for name, value in json.loads(saved).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+    env.update(extra or {})
+    env["DVC_ROOT"] = root
+    env["DVC_STAGE"] = stage.addressing
+    return env
+
+
+def shell_argv(command: str) -> list[str] | None:
+    """DVC's shell: ``$SHELL`` (bash/zsh without rc files), else ``/bin/sh``."""
+    executable = os.environ.get("SHELL")
+    if not executable:
+        return None
+    options = {"zsh": ["--no-rcs"], "bash": ["--noprofile", "--norc"]}
+    name = os.path.basename(executable).lower()
+    return [executable, *options.get(name, []), "-c", command]
+
+
+class StageRunner:
+    """Runs one stage in a repository.
+
+    :param root: repository root
+    :param stage: the resolved stage
+    :param force: run the command whatever the lock says (``-f``)
+    :param env: extra environment (``DVC_EXP_NAME``…)
+    :param out: where progress lines go (DVC prints them on stdout)
+    """
+
+    def __init__(
+        self,
+        root: str,
+        stage: Stage,
+        force: bool = False,
+        env: dict[str, str] | None = None,
+        out: Any = None,
+    ) -> None:
+        self.root = root
+        self.stage = stage
+        self.force = force
+        self.env = env or {}
+        self.out = out or sys.stdout
+        self.cache = ObjectCache.for_repo(root)
+
+    def say(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+    def run(self) -> StageResult:
+        """Decide and act; failures come back as a ``failed`` result."""
+        start = time.monotonic()
+        stage = self.stage
+        with StatCache(self.root) as stat_cache:
+            hasher = WorkspaceHasher(self.root, stat_cache)
+            recorder = StageRecorder(self.root, stage, self.cache, hasher)
+            try:
+                status, lines = self._decide_and_act(hasher, recorder)
+                error = None
+            except DvcExpError as exc:
+                status, lines, error = "failed", [], str(exc)
+        return StageResult(stage.addressing, status, error, time.monotonic() - start, lines)
+
+    def _decide_and_act(
+        self, hasher: WorkspaceHasher, recorder: StageRecorder
+    ) -> tuple[str, list[str]]:
+        stage = self.stage
+        if stage.frozen:
+            self.say(f"Verifying outputs in frozen stage: '{stage.addressing}'")
+            recorder.verify_outputs()
+            return "verified", []
+        locked = read_lockfile(os.path.join(self.root, stage.lockfile)).get(stage.name) or {}
+        current = input_entry(stage, hasher, ParamsReader(self.root))
+        always = stage.always_changed or stage.is_callback
+        if not self.force and not always and inputs_match(current, locked):
+            if recorder.restore_outputs(locked):
+                self.say(f"Stage '{stage.addressing}' didn't change, skipping")
+                return "skipped", []
+        if not self.force and can_run_cache(stage):
+            cached = recorder.run_cache_lookup(current)
+            if cached is not None and recorder.restore_outputs(cached):
+                self.say(
+                    f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs"
+                )
+                return "cached", recorder.commit_entry(cached)
+        recorder.remove_outputs()
+        self.say(f"Running stage '{stage.addressing}':")
+        self._run_commands()
+        hasher.forget_all()
+        entry = recorder.record_outputs(current)
+        return "ran", recorder.commit_entry(entry, save_run_cache=can_run_cache(stage))
+
+    def _run_commands(self) -> None:
+        stage = self.stage
+        commands = stage.cmd if isinstance(stage.cmd, list) else [stage.cmd]
+        cwd = os.path.join(self.root, stage.wdir)
+        env = stage_env(self.root, stage, self.env)
+        for command in commands:
+            self.say(f"> {command}")
+            argv = shell_argv(command)
+            try:
+                if argv is None:
+                    proc = subprocess.run(command, shell=True, cwd=cwd, env=env)  # noqa: S602
+                else:
+                    proc = subprocess.run(argv, cwd=cwd, env=env)  # noqa: S603
+            except OSError as exc:
+                raise StageFailedError(f"failed to run: {command}, {exc.strerror}") from exc
+            if proc.returncode != 0:
+                raise StageFailedError(
+                    f"failed to run: {command}, exited with {proc.returncode}"
+                )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dvcexp_plugin.stage_runner SPEC RULE``: run one job of an engine run."""
+    from dvcexp_plugin.pipeline.spec import stage_from_spec
+
+    args = sys.argv[1:] if argv is None else argv
+    spec_path, rule = args[0], args[1]
+    with open(spec_path, encoding="utf-8") as fobj:
+        spec = json.load(fobj)
+    job = spec["rules"][rule]
+    stage = stage_from_spec(job["stage"])
+    results_dir = os.path.join(spec["run_dir"], "results")
+    force = stage.addressing in spec.get("forced", [])
+    if spec.get("force_downstream") and not force:
+        force = any(_upstream_ran(results_dir, up) for up in job.get("upstream", []))
+    runner = StageRunner(spec["root"], stage, force=force, env=spec.get("env"))
+    result = runner.run()
+    os.makedirs(results_dir, exist_ok=True)
+    tmp = os.path.join(results_dir, f".{rule}.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as fobj:
+        json.dump(result.__dict__, fobj)
+    os.replace(tmp, os.path.join(results_dir, f"{rule}.json"))
+    for line in result.lock_lines:
+        runner.say(line)
+    if result.status == "failed":
+        print(f"ERROR: failed to reproduce '{stage.addressing}': {result.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _upstream_ran(results_dir: str, rule: str) -> bool:
+    try:
+        with open(os.path.join(results_dir, f"{rule}.json"), encoding="utf-8") as fobj:
+            return bool(json.load(fobj).get("status") == "ran")
+    except (OSError, ValueError):
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
