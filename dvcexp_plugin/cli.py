@@ -27,6 +27,7 @@ COMMANDS = {
     "status": "status",
     "stage": "stage",
     "dag": "dag",
+    "repro": "repro",
 }
 
 

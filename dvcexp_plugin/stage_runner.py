@@ -197,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(tmp, os.path.join(results_dir, f"{rule}.json"))
     for line in result.lock_lines:
         runner.say(line)
+    if result.status == "ran":
+        runner.say("")  # DVC separates the output of stages that ran by a blank line
     if result.status == "failed":
         print(f"ERROR: failed to reproduce '{stage.addressing}': {result.error}", file=sys.stderr)
         return 1

@@ -1,0 +1,121 @@
+"""Runs a generated Snakefile through Snakemake's Python API (the only snakemake importer).
+
+:func:`start` launches ``python -m dvcexp_plugin.engine RUN_DIR`` in a child
+process of its own session, so that Ctrl-C or a kill can stop every job with
+one ``killpg``; the child drives Snakemake in-process with the settings of the
+tested recipe (targets = forcerun = allowed_rules = the planned rules, a
+per-run workdir, greedy scheduler, ``latency_wait=0``, no Snakemake lock —
+serialising runs of one repository is our job).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ENGINE_SETTINGS = "engine.json"
+EVENTS_FILE = "events.jsonl"
+
+
+def start(run_dir: str) -> subprocess.Popen[bytes]:
+    """Start the engine for a prepared run directory (see :func:`run_engine`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dvcexp_plugin.engine", run_dir],
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate the engine and every job it started (the whole session)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+class _EventRecorder(logging.Handler):
+    """Appends job events (rule, status) to a JSON-lines file for the parent."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.path = path
+        self.jobs: dict[Any, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "event", None)
+        name = getattr(event, "name", None) or str(event or "")
+        data: dict[str, Any] = {"event": name}
+        if name == "JOB_INFO":
+            self.jobs[getattr(record, "jobid", None)] = getattr(record, "rule_name", "")
+            data["rule"] = getattr(record, "rule_name", "")
+        elif name == "JOB_ERROR":
+            data["rule"] = getattr(record, "rule_name", "")
+        elif name == "ERROR":
+            data["message"] = record.getMessage()[:2000]
+            data["exception"] = str(getattr(record, "exception", "") or "")
+        else:
+            return
+        with open(self.path, "a", encoding="utf-8") as fobj:
+            fobj.write(json.dumps(data) + "\n")
+
+
+def run_engine(run_dir: str) -> int:
+    """Execute the run described by ``RUN_DIR/engine.json``; 0 when every job succeeded."""
+    with open(os.path.join(run_dir, ENGINE_SETTINGS), encoding="utf-8") as fobj:
+        settings = json.load(fobj)
+    from snakemake.api import SnakemakeApi
+    from snakemake.logging import logger as smk_logger
+    from snakemake.scheduling.greedy import SchedulerSettings as GreedySettings
+    from snakemake.settings.enums import Quietness
+    from snakemake.settings.types import (
+        DAGSettings,
+        ExecutionSettings,
+        OutputSettings,
+        ResourceSettings,
+        SchedulingSettings,
+    )
+
+    rules = set(settings["rules"])
+    workdir = os.path.join(run_dir, "workdir")
+    os.makedirs(workdir, exist_ok=True)
+    recorder = _EventRecorder(os.path.join(run_dir, EVENTS_FILE))
+    try:
+        with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+            smk_logger.addHandler(recorder)  # only after SnakemakeApi() (it resets handlers)
+            workflow = api.workflow(
+                resource_settings=ResourceSettings(cores=int(settings["jobs"])),
+                snakefile=Path(settings["snakefile"]),
+                workdir=Path(workdir),
+            )
+            dag = workflow.dag(
+                DAGSettings(targets=rules, forcerun=rules, allowed_rules=rules,
+                            force_incomplete=True)
+            )
+            dag.execute_workflow(
+                executor="local",
+                execution_settings=ExecutionSettings(
+                    keep_going=bool(settings.get("keep_going")), latency_wait=0, lock=False
+                ),
+                scheduling_settings=SchedulingSettings(scheduler="greedy"),
+                scheduler_settings=GreedySettings(),
+            )
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which names the stage
+        with open(os.path.join(run_dir, EVENTS_FILE), "a", encoding="utf-8") as fobj:
+            fobj.write(json.dumps({"event": "FAILED", "exception": type(exc).__name__,
+                                   "message": str(exc)[:2000]}) + "\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_engine(sys.argv[1]))
