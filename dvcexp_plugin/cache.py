@@ -11,6 +11,7 @@ DVC does, because a hardlinked or symlinked workspace file shares them.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -18,7 +19,7 @@ import shutil
 import stat
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from dvcexp_plugin.errors import CacheError
 from dvcexp_plugin.hashing import HashInfo, dir_manifest, manifest_md5
@@ -26,14 +27,14 @@ from dvcexp_plugin.hashing import HashInfo, dir_manifest, manifest_md5
 #: DVC's default ``cache.type``
 DEFAULT_CACHE_TYPES = ("reflink", "copy")
 CACHE_TYPES = frozenset({"reflink", "hardlink", "symlink", "copy"})
+_TYPES_HINT = "reflink, hardlink, symlink or copy"
 #: mode of every cache object
 OBJECT_MODE = 0o444
 #: Linux ``_IOW(0x94, 9, int)``; ``fcntl.FICLONE`` only exists from Python 3.12
 _FICLONE = 0x40049409
 #: errors meaning "this link type cannot work here": stop trying it
 _UNSUPPORTED = frozenset(
-    {errno.EXDEV, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOTTY,
-     errno.ENOSYS, errno.EPERM}
+    {errno.EXDEV, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOTTY, errno.ENOSYS, errno.EPERM}
 )
 _HEX = frozenset("0123456789abcdef")
 
@@ -79,10 +80,8 @@ def cache_settings(repo_root: str) -> tuple[str, list[str]]:
             types = [t for t in types if t]
             unknown = [t for t in types if t not in CACHE_TYPES]
             if unknown:
-                raise CacheError(
-                    f"unknown cache.type '{unknown[0]}' in '{path}'; "
-                    "use reflink, hardlink, symlink or copy"
-                )
+                bad = unknown[0]
+                raise CacheError(f"unknown cache.type '{bad}' in '{path}'; use {_TYPES_HINT}")
     return cache_dir, types or list(DEFAULT_CACHE_TYPES)
 
 
@@ -105,9 +104,7 @@ class ObjectCache:
         self.cache_types = list(cache_types or DEFAULT_CACHE_TYPES)
         unknown = [t for t in self.cache_types if t not in CACHE_TYPES]
         if unknown:
-            raise CacheError(
-                f"unknown cache type '{unknown[0]}'; use reflink, hardlink, symlink or copy"
-            )
+            raise CacheError(f"unknown cache type '{unknown[0]}'; use {_TYPES_HINT}")
         #: link types that proved unsupported here; skipped from then on, like DVC
         self._unsupported: set[str] = set()
 
@@ -116,12 +113,9 @@ class ObjectCache:
         """Open the cache configured for the repository at ``repo_root``."""
         return cls(*cache_settings(repo_root))
 
-    # -- paths -----------------------------------------------------------------
-
     def oid_path(self, md5: str, *, legacy: bool = False) -> str:
         """Return the path of object ``md5`` (3.x layout, or 2.x with ``legacy``)."""
-        digest = md5[:-4] if md5.endswith(".dir") else md5
-        if len(digest) != 32 or not set(digest) <= _HEX:
+        if not _is_oid(md5):
             raise CacheError(f"invalid object id '{md5}'; expected 32 hex digits")
         base = self.cache_dir if legacy else os.path.join(self.cache_dir, "files", "md5")
         return os.path.join(base, md5[:2], md5[2:])
@@ -130,8 +124,6 @@ class ObjectCache:
         """Whether object ``md5`` is in the cache."""
         return os.path.isfile(self.oid_path(md5, legacy=legacy))
 
-    # -- saving ----------------------------------------------------------------
-
     def save_file(self, src_path: str, md5: str) -> None:
         """Store the content of ``src_path`` as object ``md5``; no-op if present.
 
@@ -139,54 +131,54 @@ class ObjectCache:
         ``hardlink`` is the first cache type the object *is* the workspace
         file (as DVC does), which therefore becomes read-only too.
         """
-        dest = self.oid_path(md5)
-        if os.path.exists(dest):
-            return
-        linkers: list[str] = ["reflink"]
+        # DVC always tries reflink (a cheap copy), and hardlink only when it
+        # is the preferred checkout type anyway
+        types = ["reflink", "copy"]
         if self.cache_types[0] == "hardlink":
-            linkers.append("hardlink")
-        try:
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            tmp = _tmp_name(dest)
-            try:
-                used = self._link(src_path, tmp, [*linkers, "copy"])
-                mode = OBJECT_MODE
-                if used == "hardlink" and os.stat(tmp).st_mode & 0o111:
-                    # the inode is the workspace file too: keep it executable
-                    # (DVC ends up with the same 0o544 via its set_exec)
-                    mode |= stat.S_IEXEC
-                _protect(tmp, mode)
-                os.replace(tmp, dest)
-            finally:
-                _unlink_quiet(tmp)
-        except OSError as exc:
-            raise CacheError(
-                f"cannot save '{src_path}' to the cache ({exc.strerror}); "
-                f"check that it exists and '{self.cache_dir}' is writable"
-            ) from None
+            types.insert(1, "hardlink")
+
+        def fill(tmp: str) -> None:
+            used = self._link(src_path, tmp, types)
+            mode = OBJECT_MODE
+            if used == "hardlink" and os.stat(tmp).st_mode & 0o111:
+                # the inode is the workspace file too: keep it executable
+                # (DVC ends up with the same 0o544 via its set_exec)
+                mode |= stat.S_IEXEC
+            _protect(tmp, mode)
+
+        self._publish(self.oid_path(md5), fill, f"'{src_path}'")
 
     def save_manifest(self, entries: list[tuple[str, str]]) -> str:
         """Store a directory manifest; return its md5 (with ``.dir``)."""
         data = dir_manifest(entries)
         md5 = manifest_md5(data)
-        dest = self.oid_path(md5)
+
+        def fill(tmp: str) -> None:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+            with os.fdopen(fd, "wb") as fobj:
+                fobj.write(data)
+
+        self._publish(self.oid_path(md5), fill, f"the manifest of {md5}")
+        return md5
+
+    def _publish(self, dest: str, fill: Callable[[str], None], what: str) -> None:
+        """Create object ``dest`` atomically: ``fill`` a unique temp file, rename it."""
         if os.path.exists(dest):
-            return md5
+            return
         try:
             os.makedirs(os.path.dirname(dest), exist_ok=True)
-            tmp = _tmp_name(dest)
+            tmp = f"{dest}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
             try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
-                with os.fdopen(fd, "wb") as fobj:
-                    fobj.write(data)
+                fill(tmp)
+                # rename is atomic: concurrent savers each replace a whole object
                 os.replace(tmp, dest)
             finally:
                 _unlink_quiet(tmp)
         except OSError as exc:
             raise CacheError(
-                f"cannot write '{dest}' ({exc.strerror}); check that '{self.cache_dir}' is writable"
+                f"cannot save {what} to '{self.cache_dir}' ({exc.strerror}); "
+                "check that the source exists and the cache is writable"
             ) from None
-        return md5
 
     def save_tree(self, dir_path: str, manifest_entries: list[tuple[str, str]]) -> str:
         """Store every file of ``dir_path`` and then its manifest; return the ``.dir`` md5.
@@ -197,8 +189,6 @@ class ObjectCache:
         for relpath, md5 in manifest_entries:
             self.save_file(os.path.join(dir_path, *relpath.split("/")), md5)
         return self.save_manifest(manifest_entries)
-
-    # -- reading ---------------------------------------------------------------
 
     def load_manifest(self, md5: str, *, legacy: bool = False) -> list[tuple[str, str]]:
         """Return the ``(relpath, md5)`` entries of directory object ``md5``.
@@ -215,18 +205,12 @@ class ObjectCache:
             ) from None
         except (OSError, ValueError):
             raise CacheError(f"'{path}' is corrupted; delete it and re-run the stage") from None
-        corrupted = CacheError(f"'{path}' is corrupted; delete it and re-run the stage")
-        if not isinstance(raw, list):
-            raise corrupted
         entries: list[tuple[str, str]] = []
-        for item in raw:
-            if not isinstance(item, dict):
-                raise corrupted
-            relpath, oid = item.get("relpath"), item.get("md5")
-            if not isinstance(relpath, str) or not isinstance(oid, str):
-                raise corrupted
-            if not _safe_relpath(relpath):
-                raise corrupted
+        for item in raw if isinstance(raw, list) else [None]:
+            fields = item if isinstance(item, dict) else {}
+            relpath, oid = fields.get("relpath"), fields.get("md5")
+            if not _is_oid(oid) or not _safe_relpath(relpath):
+                raise CacheError(f"'{path}' is corrupted; delete it and re-run the stage")
             entries.append((relpath, oid))
         return entries
 
@@ -251,8 +235,6 @@ class ObjectCache:
         """Whether everything needed to check out ``hashinfo`` is in the cache."""
         return not self.missing(hashinfo, legacy=legacy)
 
-    # -- checkout --------------------------------------------------------------
-
     def checkout_file(
         self, md5: str, dest_path: str, *, isexec: bool = False, legacy: bool = False
     ) -> None:
@@ -265,8 +247,7 @@ class ObjectCache:
             raise CacheError(
                 f"'{dest_path}' ({md5}) is not in the cache; re-run the stage or pull it"
             )
-        _remove(dest_path)
-        os.makedirs(os.path.dirname(os.path.abspath(dest_path)), exist_ok=True)
+        _make_room(dest_path, is_dir=False)
         self._checkout_one(src, dest_path)
         if isexec:
             _set_exec(dest_path)
@@ -290,14 +271,13 @@ class ObjectCache:
                 f"'{dest_path}' misses {len(absent)} file(s) in the cache "
                 f"(e.g. {absent[0]}); re-run the stage or pull it"
             )
-        _remove(dest_path)
-        os.makedirs(dest_path)
+        _make_room(dest_path, is_dir=True)
         made = {dest_path}
         for relpath, oid in entries:
             target = os.path.join(dest_path, *relpath.split("/"))
             parent = os.path.dirname(target)
             if parent not in made:
-                os.makedirs(parent, exist_ok=True)
+                _make_room(parent, is_dir=True, clear=False)
                 made.add(parent)
             self._checkout_one(self.oid_path(oid, legacy=legacy), target)
 
@@ -369,15 +349,9 @@ _LINKERS: dict[str, Callable[[str, str], None]] = {
 }
 
 
-def _tmp_name(dest: str) -> str:
-    return f"{dest}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
-
-
 def _unlink_quiet(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def _protect(path: str, mode: int) -> None:
@@ -395,16 +369,35 @@ def _set_exec(path: str) -> None:
         pass  # a shared object owned by someone else: the content is still right
 
 
-def _safe_relpath(relpath: str) -> bool:
+def _is_oid(value: object) -> TypeGuard[str]:
+    """32 hex digits, optionally with ``.dir``: anything else could escape the cache dir."""
+    if not isinstance(value, str):
+        return False
+    digest = value[:-4] if value.endswith(".dir") else value
+    return len(digest) == 32 and set(digest) <= _HEX
+
+
+def _safe_relpath(relpath: object) -> TypeGuard[str]:
     """Reject manifest paths that would escape the checkout directory."""
+    if not isinstance(relpath, str) or not relpath or relpath.startswith("/"):
+        return False
     parts = relpath.split("/")
-    return bool(relpath) and not relpath.startswith("/") and ".." not in parts and "" not in parts
+    return ".." not in parts and "" not in parts
+
+
+def _make_room(path: str, *, is_dir: bool, clear: bool = True) -> None:
+    """Remove what is at ``path`` (if ``clear``) and create it or its parent."""
+    try:
+        if clear:
+            _remove(path)
+        os.makedirs(path if is_dir else os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot replace '{path}' ({exc.strerror}); check its permissions"
+        raise CacheError(msg) from None
 
 
 def _remove(path: str) -> None:
-    if os.path.islink(path) or os.path.isfile(path):
-        os.unlink(path)
-    elif os.path.isdir(path):
+    if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, onerror=_rmtree_fix_perms)
     elif os.path.lexists(path):
         os.unlink(path)

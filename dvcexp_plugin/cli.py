@@ -11,7 +11,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from dvcexp_plugin import __version__
 from dvcexp_plugin.errors import DvcExpError
@@ -28,6 +28,8 @@ COMMANDS = {
     "stage": "stage",
     "dag": "dag",
     "repro": "repro",
+    "compile": "compile",
+    "stage-run": "stage_run",
 }
 
 

@@ -16,7 +16,6 @@ import io
 import json
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -42,9 +41,9 @@ _RT_ONLY = re.compile(
     re.M,
 )
 _VALUE_TOKEN = re.compile(r"(?:^[ \t]*(?:- )+|: )([-+.]?[0-9][\w.+-]*)$", re.M)
-_INT = re.compile(r"[-+]?(?:[0-9_]+|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+)")
-_FLOAT = re.compile(r"[-+]?(?:[0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+)")
-_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NUMBER = re.compile(
+    r"[-+]?(?:[0-9_]*\.?[0-9_]*(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+)"
+)
 
 
 @dataclass(frozen=True)
@@ -106,17 +105,14 @@ def _validated(data: Any, path: str) -> dict[str, Any]:
         if any(isinstance(v, dict) and "cmd" in v for v in data.values()):
             raise fail("uses the unsupported pre-2.0 lock format (stages at the top level)")
         raise fail("has no 'schema' key")
-    if data["schema"] != SCHEMA_VERSION:
-        raise fail(f"has unsupported schema {data['schema']!r} (expected '2.0')")
-    extra = sorted(str(k) for k in data if k not in ("schema", "stages", "datasets"))
-    if extra:
+    if (found := data["schema"]) != SCHEMA_VERSION:
+        raise fail(f"has unsupported schema {found!r} ({type(found).__name__}; expected '2.0')")
+    if extra := sorted(str(k) for k in data if k not in ("schema", "stages", "datasets")):
         raise fail(f"has unknown top-level keys {extra}")
-    stages = data.get("stages", {})
-    if not isinstance(stages, dict):
+    if not isinstance(stages := data.get("stages", {}), dict):
         raise fail("has a 'stages' that is not a mapping")
     for name, entry in stages.items():
-        problem = _entry_problem(entry)
-        if problem:
+        if problem := _entry_problem(entry):
             raise fail(f"has a stage '{name}' that {problem}")
     return data
 
@@ -124,21 +120,22 @@ def _validated(data: Any, path: str) -> dict[str, Any]:
 def _entry_problem(entry: Any) -> str | None:
     if not isinstance(entry, dict):
         return "is not a mapping"
-    extra = sorted(str(k) for k in entry if k not in ("cmd", "deps", "params", "outs"))
-    if extra:
+    if extra := sorted(str(k) for k in entry if k not in ("cmd", "deps", "params", "outs")):
         return f"has unknown keys {extra}"
     if not isinstance(entry.get("cmd"), (str, list)):
         return "has no 'cmd'"
     for section in ("deps", "outs"):
         items = entry.get(section, [])
-        if not isinstance(items, list) or not all(
-            isinstance(i, dict) and isinstance(i.get("path"), str) for i in items
-        ):
+        if not isinstance(items, list) or not all(isinstance(_get(i, "path"), str) for i in items):
             return f"has a malformed '{section}' (a list of items with a 'path')"
     params = entry.get("params", {})
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
         return "has malformed 'params' (expected {file: {key: value}})"
     return None
+
+
+def _get(item: Any, key: str) -> Any:
+    return item.get(key) if isinstance(item, dict) else None
 
 
 # -------------------------------------------------------------------- building
@@ -261,23 +258,27 @@ def _load_for_update(lock_path: str) -> tuple[str | None, Any]:
 
         try:
             data = YAML().load(text)
-        except YAMLError as exc:
-            raise LockfileError(f"'{lock_path}' is not valid YAML: {exc}; {_FIX}") from exc
+        except YAMLError as exc:  # ruamel's message spans lines; ours must not
+            detail = " ".join(str(exc).split())
+            raise LockfileError(f"'{lock_path}' is not valid YAML: {detail}; {_FIX}") from exc
     return text, data
 
 
 def _needs_round_trip(text: str) -> bool:
     """Would ruamel's round-trip load keep something that a plain load loses?"""
-    if _RT_ONLY.search(text):
-        return True
-    for match in _VALUE_TOKEN.finditer(text):
-        token = match.group(1)
-        if _INT.fullmatch(token):
-            if not _CANONICAL_INT.fullmatch(token):
-                return True  # ``+1``, ``0x1F``, ``1_000``: ruamel keeps the spelling
-        elif _FLOAT.fullmatch(token) and repr(float(token.replace("_", ""))) != token:
-            return True  # ``1.0e-01``, ``0.10``: ruamel keeps the spelling
-    return False
+    return bool(_RT_ONLY.search(text)) or any(
+        _odd_number(m.group(1)) for m in _VALUE_TOKEN.finditer(text)
+    )
+
+
+def _odd_number(token: str) -> bool:
+    """A YAML 1.2 number not spelt the way ruamel writes it (``+1``, ``0x1F``, ``0.10``)."""
+    if not _NUMBER.fullmatch(token):
+        return False
+    for convert in (int, float):
+        with suppress(ValueError):
+            return token != repr(convert(token))
+    return True
 
 
 @contextmanager
@@ -309,7 +310,7 @@ def _replace_file(path: str, text: str) -> None:
     either, and a sync would cost milliseconds for every stage.
     """
     path = os.path.realpath(path)  # write through a symlink, as open("w") does
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{secrets.token_hex(4)}")
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     try:
         with os.fdopen(fd, "wb") as fobj:
@@ -330,7 +331,7 @@ def run_cache_key(entry: dict[str, Any]) -> str:
 
 
 def run_cache_value(entry: dict[str, Any]) -> str:
-    """Return the sha256 that names the run-cache file ``.dvc/cache/runs/<k[:2]>/<k>/<v>``."""
+    """Return the sha256 naming the run-cache file ``.dvc/cache/runs/<k[:2]>/<k>/<v>``."""
     return _sha256(entry)
 
 

@@ -22,6 +22,7 @@ from dvcexp_plugin.pipeline.spec import stage_to_spec
 from dvcexp_plugin.plan import Plan
 from dvcexp_plugin.repo import Repo
 from dvcexp_plugin.stage_runner import THREAD_VARS, USER_THREAD_ENV
+from dvcexp_plugin.stage_state import directory_outputs
 
 
 class ReproductionError(DvcExpError):
@@ -38,18 +39,6 @@ class RunOutcome:
     run_dir: str | None = None
 
 
-def _dir_outputs(repo: Repo, stages: list[Stage]) -> set[str]:
-    from dvcexp_plugin.lock import read_lockfile
-
-    found: set[str] = set()
-    for stage in stages:
-        entry = read_lockfile(os.path.join(repo.root, stage.lockfile)).get(stage.name) or {}
-        for item in entry.get("outs") or []:
-            if str(item.get("md5", "")).endswith(".dir"):
-                found.add(stage.repo_path(item["path"]))
-    return found
-
-
 def execute(
     repo: Repo,
     pipeline: Pipeline,
@@ -61,8 +50,9 @@ def execute(
     out: TextIO | None = None,
 ) -> RunOutcome:
     """Run ``plan.to_run`` through the engine; return what each stage did."""
-    from dvcexp_plugin import engine
     from dvcexp_translators.snakemake import SnakemakeTranslator, rule_names
+
+    from dvcexp_plugin import engine
 
     out = out or sys.stdout
     stages = plan.to_run
@@ -92,7 +82,7 @@ def execute(
     snakefile = os.path.join(run_dir, "Snakefile")
     text = SnakemakeTranslator(repo.root).translate(
         stages, pipeline.stages, upstream, spec=spec_path, run_dir=run_dir,
-        dir_outputs=_dir_outputs(repo, stages),
+        dir_outputs=directory_outputs(repo.root, stages),
     )
     with open(snakefile, "w", encoding="utf-8") as fobj:
         fobj.write(text)
@@ -140,9 +130,9 @@ def _collect(run_dir: str, names: dict[str, str]) -> RunOutcome:
         events = []
     for event in events:
         if event.get("event") == "JOB_ERROR":
-            addr = by_rule.get(event.get("rule", ""))
-            if addr and addr not in outcome.failed and addr not in outcome.results:
-                outcome.failed.append(addr)
+            failed = by_rule.get(event.get("rule", ""))
+            if failed and failed not in outcome.failed and failed not in outcome.results:
+                outcome.failed.append(failed)
         if event.get("event") == "FAILED" and event.get("exception") != "WorkflowError":
             message = " ".join(str(event.get("message", "")).split())
             outcome.engine_error = f"{event.get('exception')}: {message}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from dvcexp_plugin.errors import DvcExpError
 from dvcexp_plugin.hashing import HashInfo
-from dvcexp_plugin.lock import build_entry, dep_item
+from dvcexp_plugin.lock import build_entry, dep_item, read_lockfile
 from dvcexp_plugin.params_values import ParamsReader
 from dvcexp_plugin.pipeline import Stage
 from dvcexp_plugin.pipeline.params_files import has_key
@@ -121,3 +121,17 @@ def can_run_cache(stage: Stage) -> bool:
     if any(is_url(d) for d in stage.deps) or any(is_url(o.path) for o in stage.outs):
         return False
     return not any(o.persist for o in stage.outs)
+
+
+def directory_outputs(root: str, stages: list[Stage]) -> set[str]:
+    """Repo paths of outputs that ``dvc.lock`` records as directories (``.dir``)."""
+    found: set[str] = set()
+    locks: dict[str, dict[str, Any]] = {}
+    for stage in stages:
+        if stage.lockfile not in locks:
+            locks[stage.lockfile] = read_lockfile(os.path.join(root, stage.lockfile))
+        entry = locks[stage.lockfile].get(stage.name) or {}
+        for item in entry.get("outs") or []:
+            if str(item.get("md5", "")).endswith(".dir"):
+                found.add(stage.repo_path(item["path"]))
+    return found

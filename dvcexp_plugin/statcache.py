@@ -96,8 +96,6 @@ class StatCache:
         #: abspath -> (stat key, md5), not yet written
         self._pending: dict[str, tuple[str, str]] = {}
 
-    # -- connection handling -------------------------------------------------
-
     def _connection(self) -> sqlite3.Connection | None:
         if self._disabled:
             return None
@@ -120,15 +118,12 @@ class StatCache:
                 break
             try:
                 conn.execute(_SCHEMA)
-            except sqlite3.OperationalError as exc:
+            except sqlite3.Error as exc:
                 conn.close()
-                if _is_busy(exc) and attempt == 0:
+                if attempt == 0 and _is_busy(exc):
                     continue
-                break
-            except sqlite3.DatabaseError:
                 # not a database / malformed: start over with an empty file
-                conn.close()
-                if attempt == 0 and self._remove_db():
+                if attempt == 0 and _is_corrupt(exc) and self._remove_db():
                     continue
                 break
             self._conn, self._pid = conn, os.getpid()
@@ -155,16 +150,17 @@ class StatCache:
         if not _is_busy(exc) or self._busy_failures >= MAX_BUSY_FAILURES:
             self._disabled = True
             self._drop_connection()
+            if _is_corrupt(exc):
+                # the next run starts from an empty cache rather than failing again
+                self._remove_db()
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None and self._pid == os.getpid():
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - closing must never raise
-                pass
-
-    # -- public API ------------------------------------------------------------
+            except Exception:
+                pass  # closing must never raise
 
     def get(self, path: str, st: os.stat_result) -> str | None:
         """Return the cached md5 of ``path`` if ``st`` matches the stored stat.
@@ -187,7 +183,7 @@ class StatCache:
             rows = conn.execute(
                 "SELECT stat_key, md5 FROM md5 WHERE path = ?", (apath,)
             ).fetchall()
-        except Exception as exc:  # noqa: BLE001 - any db failure is a miss
+        except Exception as exc:  # any database failure is only a miss
             self._failed(exc)
             return None
         if not rows or rows[0][0] != key or not _is_md5(rows[0][1]):
@@ -232,7 +228,7 @@ class StatCache:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        except Exception as exc:  # noqa: BLE001 - a lost write is only a future miss
+        except Exception as exc:  # a lost write is only a future miss
             self._failed(exc)
 
     def close(self) -> None:
@@ -262,6 +258,12 @@ class StatCache:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _is_corrupt(exc: BaseException) -> bool:
+    """Whether a sqlite error says the file is damaged or not a database."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
 
 
 def _is_busy(exc: BaseException) -> bool:

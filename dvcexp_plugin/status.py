@@ -87,7 +87,8 @@ class StatusChecker:
             if params_dep.path not in lock_params:
                 changed[shown] = "new"
                 continue
-            keys = self.params.changed_keys(repo_path, params_dep.keys, lock_params[params_dep.path])
+            locked_values = lock_params[params_dep.path]
+            keys = self.params.changed_keys(repo_path, params_dep.keys, locked_values)
             if keys:
                 changed[shown] = keys
         return changed
@@ -109,12 +110,11 @@ class StatusChecker:
         """``not in cache``/``deleted``/``modified`` or None, in DVC's precedence."""
         if is_url(repo_path):
             return None  # remote deps are checked by repro, not status
-        md5 = (locked or {}).get("md5")
-        legacy = bool(locked) and "hash" not in locked  # type: ignore[operator]
-        if md5 and use_cache and not self.cache.is_complete(
-            HashInfo(md5=md5, size=locked.get("size") or 0, nfiles=locked.get("nfiles")),  # type: ignore[union-attr]
-            legacy=legacy,
-        ):
+        item = locked or {}
+        md5 = item.get("md5")
+        legacy = bool(item) and "hash" not in item
+        info = HashInfo(md5=md5 or "", size=item.get("size") or 0, nfiles=item.get("nfiles"))
+        if md5 and use_cache and not self.cache.is_complete(info, legacy=legacy):
             return "not in cache"
         actual = self.hasher.hash(repo_path, legacy=legacy)
         if actual is None:

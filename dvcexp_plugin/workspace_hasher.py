@@ -6,7 +6,7 @@ DVC 2.x lock entries (no ``hash:`` key) are compared with md5-dos2unix.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from dvcexp_plugin.hashing import HashInfo, dir_manifest, hash_path, legacy_file_md5, manifest_md5
 from dvcexp_plugin.pipeline.dvcignore import DvcIgnore

@@ -9,7 +9,8 @@ Two shapes come out of the same code:
   Snakemake matching paths (a dep inside another stage's directory output
   gives no edge in Snakemake);
 - **include** (no ``spec``): paths relative to the repository root, for a
-  user's Snakefile to ``include:``; jobs call ``dvcexp stage-run <stage>``.
+  user's Snakefile to ``include:`` (its workdir must be the repository
+  root); jobs call ``dvcexp stage-run <rule>``.
 
 Commands never pass through Snakemake's ``str.format`` or bash strict mode:
 the shell line is fixed text plus ``{rule}``, and the stage runner runs the
@@ -108,15 +109,13 @@ class SnakemakeTranslator:
             'shell.executable("/bin/bash")',
             "",
         ]
-        if not engine:
-            lines[4:4] = [f"DVCEXP_ROOT = {self.root!r}", ""]
         for stage in stages:
             rule = names[stage.addressing]
             # in the engine shape, outputs of planned stages are ordered by sentinels
             planned = {a for a in names} if engine else set()
             paths = self._paths(stage, producers, dir_outputs, absolute=engine, planned=planned)
             if engine:
-                assert run_dir is not None and upstream is not None
+                assert run_dir is not None and upstream is not None and spec is not None
                 done = os.path.join(run_dir, "done")
                 ups = [names[u] for u in upstream.get(stage.addressing, []) if u in names]
                 paths.inputs += [repr(os.path.join(done, u)) for u in ups]
@@ -126,7 +125,14 @@ class SnakemakeTranslator:
                     f"{shlex.quote(spec)} {{rule}}"
                 )
             else:
-                command = f"dvcexp stage-run --cd {shlex.quote(self.root)} {{rule}}"
+                prefix = f" --prefix {shlex.quote(self.prefix)}" if self.prefix else ""
+                command = f"dvcexp stage-run{prefix} {{rule}}"
+                # params files are inputs so that Snakemake's own triggers notice edits;
+                # the stage runner still decides with DVC's per-key rule
+                for params_dep in stage.params:
+                    literal = _q(stage.repo_path(params_dep.path))
+                    if literal not in paths.inputs:
+                        paths.inputs.append(literal)
             lines.append(f"rule {rule}:")
             if paths.inputs:
                 lines.append("    input: " + ", ".join(paths.inputs))
@@ -159,7 +165,7 @@ class SnakemakeTranslator:
                 if literal not in inputs:
                     inputs.append(literal)
         outputs: list[str] = []
-        for out, spec_out in zip(stage.out_paths, stage.outs):
+        for out, spec_out in zip(stage.out_paths, stage.outs, strict=True):
             if is_url(out):
                 continue
             is_dir = out in dir_outputs or spec_out.path.endswith("/") or os.path.isdir(

@@ -16,7 +16,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--dot", action="store_true", help="Print DAG with .dot format.")
     fmt.add_argument("--mermaid", action="store_true", help="Print DAG with mermaid format.")
-    fmt.add_argument("--md", action="store_true", help="Print DAG with mermaid format wrapped in Markdown block.")
+    fmt.add_argument("--md", action="store_true",
+                     help="Print DAG with mermaid format wrapped in Markdown block.")
     parser.add_argument("--full", action="store_true",
                         help="Show full DAG that the target belongs to, instead of the DAG "
                         "consisting only of ancestors.")

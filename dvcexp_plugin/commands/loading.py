@@ -10,8 +10,14 @@ from dvcexp_plugin.repo import Repo
 
 def load_repo_pipeline() -> tuple[Repo, Pipeline]:
     """The repository around the working directory and all its stages."""
+    from dvcexp_plugin.lock import read_lockfile
+
     repo = Repo.discover()
-    return repo, load_pipeline(repo.root, parsing_config=repo.parsing_config)
+    pipeline = load_pipeline(repo.root, parsing_config=repo.parsing_config)
+    for dvcfile in pipeline.dvcfiles:
+        # DVC reads each dvc.lock with its dvc.yaml: an invalid lock fails every command
+        read_lockfile(os.path.join(repo.root, os.path.dirname(dvcfile), "dvc.lock"))
+    return repo, pipeline
 
 
 def select_stages(

@@ -15,7 +15,8 @@ def add_repro_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-i", "--interactive", action="store_true",
                         help="Ask for confirmation before reproducing each stage.")
     parser.add_argument("-s", "--single-item", action="store_true",
-                        help="Reproduce only single data item without recursive dependencies check.")
+                        help="Reproduce only single data item without recursive "
+                        "dependencies check.")
     parser.add_argument("-p", "--pipeline", action="store_true",
                         help="Reproduce the whole pipeline that the specified targets belong to.")
     parser.add_argument("-P", "--all-pipelines", action="store_true",

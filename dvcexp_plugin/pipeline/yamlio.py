@@ -42,7 +42,7 @@ _REPLACED_TAGS = {
 }
 
 
-class Yaml12Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class Yaml12Loader(_BaseLoader):  # type: ignore[misc]
     """A safe loader with YAML 1.2 core-schema scalars and no duplicate keys."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
