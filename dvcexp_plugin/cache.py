@@ -46,50 +46,26 @@ def cache_settings(repo_root: str) -> tuple[str, list[str]]:
     directory, as DVC resolves it.
 
     :returns: ``(absolute cache dir, cache types in order)``
-    :raises CacheError: a config file cannot be parsed or names an unknown type
+    :raises CacheError: the config names an unknown type
     """
-    # imported here: only the process that sets up the cache pays for it
-    import configparser
+    from dvcexp_plugin.repo import read_config, unquote
 
     dvc_dir = os.path.join(os.path.abspath(repo_root), ".dvc")
     cache_dir = os.path.join(dvc_dir, "cache")
     types = list(DEFAULT_CACHE_TYPES)
-    for name in ("config", "config.local"):
-        path = os.path.join(dvc_dir, name)
-        # DVC writes configobj INI: sections such as ['remote "x"'] are just
-        # names to configparser; no interpolation, duplicates tolerated
-        parser = configparser.ConfigParser(
-            interpolation=None,
-            strict=False,
-            inline_comment_prefixes=("#", ";"),
-            default_section="\x00no-default",
-        )
-        try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError) as exc:
-            first = str(exc).splitlines()[0]
-            raise CacheError(f"cannot parse '{path}' ({first}); fix its INI syntax") from None
-        if not parser.has_section("cache"):
-            continue
-        section = parser["cache"]
-        if "dir" in section:
-            value = os.path.expanduser(_unquote(section["dir"]))
-            cache_dir = os.path.normpath(os.path.join(dvc_dir, value))
-        if "type" in section:
-            types = [_unquote(t) for t in _unquote(section["type"]).split(",")]
-            types = [t for t in types if t]
-            unknown = [t for t in types if t not in CACHE_TYPES]
-            if unknown:
-                bad = unknown[0]
-                raise CacheError(f"unknown cache.type '{bad}' in '{path}'; use {_TYPES_HINT}")
+    section = read_config(repo_root).get("cache", {})
+    if "dir" in section:
+        value = os.path.expanduser(unquote(section["dir"]))
+        cache_dir = os.path.normpath(os.path.join(dvc_dir, value))
+    if "type" in section:
+        types = [unquote(t) for t in unquote(section["type"]).split(",")]
+        types = [t for t in types if t]
+        unknown = [t for t in types if t not in CACHE_TYPES]
+        if unknown:
+            raise CacheError(
+                f"unknown cache.type '{unknown[0]}' in '{dvc_dir}/config'; use {_TYPES_HINT}"
+            )
     return cache_dir, types or list(DEFAULT_CACHE_TYPES)
-
-
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        value = value[1:-1].strip()
-    return value
 
 
 class ObjectCache:

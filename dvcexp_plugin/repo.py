@@ -6,7 +6,11 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from dvcexp_plugin.errors import NotADvcRepoError
+from dvcexp_plugin.errors import DvcExpError, NotADvcRepoError
+
+
+class ConfigError(DvcExpError):
+    """``.dvc/config`` cannot be read."""
 
 DVC_DIR = ".dvc"
 
@@ -33,18 +37,36 @@ def read_config(root: str) -> dict[str, dict[str, str]]:
     """``.dvc/config`` merged with ``.dvc/config.local`` (local wins), by section.
 
     Section names are kept as DVC writes them (``cache``, ``core``,
-    ``'remote "storage"'``); a malformed file is read as far as possible.
+    ``'remote "storage"'``); values keep their quotes (see :func:`unquote`).
+
+    :raises ConfigError: a file is not valid INI
     """
     merged: dict[str, dict[str, str]] = {}
     for name in ("config", "config.local"):
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        path = os.path.join(root, DVC_DIR, name)
+        # DVC writes configobj INI: no interpolation, duplicates tolerated
+        parser = configparser.ConfigParser(
+            interpolation=None,
+            strict=False,
+            inline_comment_prefixes=("#", ";"),
+            default_section="\x00no-default",
+        )
         try:
-            parser.read(os.path.join(root, DVC_DIR, name), encoding="utf-8")
-        except configparser.Error:
-            continue
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            first = str(exc).splitlines()[0]
+            raise ConfigError(f"cannot parse '{path}' ({first}); fix its INI syntax") from None
         for section in parser.sections():
             merged.setdefault(section.strip(), {}).update(dict(parser.items(section)))
     return merged
+
+
+def unquote(value: str) -> str:
+    """A config value without the quotes configobj may put around it."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1].strip()
+    return value
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pytest
 from dvcexp_plugin.cache import ObjectCache, cache_settings
 from dvcexp_plugin.errors import CacheError
 from dvcexp_plugin.hashing import HashInfo, hash_path
+from dvcexp_plugin.repo import ConfigError
 
 MD5 = "d644a230f3ef20b00879aaceb61790af"
 
@@ -275,5 +276,5 @@ def test_cache_settings_errors(tmp_path: Path) -> None:
     with pytest.raises(CacheError, match="unknown cache.type 'teleport'"):
         cache_settings(str(tmp_path))
     (dvc / "config").write_text("dir = no section header\n")
-    with pytest.raises(CacheError, match="cannot parse"):
+    with pytest.raises(ConfigError, match="cannot parse .*; fix its INI syntax"):
         cache_settings(str(tmp_path))
