@@ -15,6 +15,9 @@ The project (default ``/tmp/dvcexp-bench-repo``) is a git repository with
 * ``merge<j>`` stages fan in the last output of three chains, and ``report``
   fans in every merge and writes an uncached metrics file.
 
+Each stage has a section in ``params.yaml`` and declares two of its keys as
+params (``--no-params``: none, to measure data checks alone).
+
 Every stage runs ``python src/step.py <stage>``, which writes that stage's
 outputs from ``src/spec.json`` with seeded pseudo-random bytes, so the content
 is the same on every run and ``dvc repro`` reproduces it exactly. Roughly half
@@ -38,6 +41,8 @@ import yaml
 
 DVC = os.environ.get("DVC", "/work/dvcvenv/bin/dvc")
 DEFAULT_DEST = "/tmp/dvcexp-bench-repo"
+#: DVC's state/index go here rather than /var/tmp/dvc (bench_foundation uses it too)
+SITE_CACHE = "/tmp/dvcexp-bench-dvc-site-cache"
 MB = 2**20
 
 #: the script every stage runs; it is also used (with --all) to write the data
@@ -90,8 +95,13 @@ if __name__ == "__main__":
 '''
 
 
-def plan(n_stages: int, size_mb: int, seed: int) -> tuple[dict, dict, dict]:
-    """Return ``(stages, params, spec)``: dvc.yaml stages, params.yaml, src/spec.json."""
+def plan(
+    n_stages: int, size_mb: int, seed: int, with_params: bool = True
+) -> tuple[dict, dict, dict]:
+    """Return ``(stages, params, spec)``: dvc.yaml stages, params.yaml, src/spec.json.
+
+    :param with_params: give every stage ``params:`` on its params.yaml section
+    """
     chains = max(2, n_stages // 20)
     merges = max(1, chains)
     steps = n_stages - 2 * chains - merges - 1
@@ -107,11 +117,12 @@ def plan(n_stages: int, size_mb: int, seed: int) -> tuple[dict, dict, dict]:
     spec: dict[str, list[dict]] = {}
 
     def add(name: str, deps: list[str], outs: list[dict], metrics: str | None = None) -> None:
-        seed_of = hash((seed, name)) & 0xFFFFFFFF if False else _seed(seed, name)
+        seed_of = _seed(seed, name)
         for i, out in enumerate(outs):
             out["seed"] = seed_of + i
         stage: dict = {"cmd": f"python src/step.py {name}", "deps": ["src/step.py", *deps]}
-        stage["params"] = [f"{name}.seed", f"{name}.scale"]
+        if with_params:
+            stage["params"] = [f"{name}.seed", f"{name}.scale"]
         stage["outs"] = [o["path"] + ("/" if o["kind"] == "dir" else "") for o in outs]
         if metrics:
             stage["metrics"] = [{metrics: {"cache": False}}]
@@ -157,13 +168,15 @@ def _seed(seed: int, name: str) -> int:
 
 def run(cmd: list[str], cwd: Path) -> None:
     """Run a command in the project, failing loudly."""
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": SITE_CACHE}
     subprocess.run(cmd, cwd=cwd, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def generate(dest: Path, n_stages: int, size_mb: int, seed: int) -> None:
+def generate(
+    dest: Path, n_stages: int, size_mb: int, seed: int, with_params: bool = True
+) -> None:
     """Create the project at ``dest`` (which must not exist) and commit it with DVC."""
-    stages, params, spec = plan(n_stages, size_mb, seed)
+    stages, params, spec = plan(n_stages, size_mb, seed, with_params)
     dest.mkdir(parents=True)
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
     run(["git", "init", "-q"], dest)
@@ -193,13 +206,15 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="replace an existing DEST")
+    parser.add_argument("--no-params", action="store_true",
+                        help="stages declare no params (params.yaml is still written)")
     args = parser.parse_args()
     dest = Path(args.dest)
     if dest.exists():
         if not args.force:
             raise SystemExit(f"{dest} exists; pass --force to replace it")
         shutil.rmtree(dest)
-    generate(dest, args.stages, args.size_mb, args.seed)
+    generate(dest, args.stages, args.size_mb, args.seed, not args.no_params)
     print(f"done: {dest}")
 
 

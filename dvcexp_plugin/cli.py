@@ -30,6 +30,7 @@ COMMANDS = {
     "repro": "repro",
     "compile": "compile",
     "stage-run": "stage_run",
+    "exp": "exp",
 }
 
 

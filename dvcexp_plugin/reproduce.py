@@ -2,8 +2,9 @@
 
 Nothing reaches Snakemake when the plan is empty (no import, no child
 process). A run's files live in ``.dvc/tmp/dvcexp/runs/<id>/`` (spec, Snakefile,
-per-stage results, engine events); they are removed after a successful run and
-kept, with their path printed, after a failure.
+per-stage results, engine events); they are removed afterwards, unless the
+engine itself failed (then the error names the folder). A stage that fails is
+reported as DVC reports it, from its result file.
 """
 from __future__ import annotations
 
@@ -21,8 +22,7 @@ from dvcexp_plugin.pipeline import Pipeline, Stage
 from dvcexp_plugin.pipeline.spec import stage_to_spec
 from dvcexp_plugin.plan import Plan
 from dvcexp_plugin.repo import Repo
-from dvcexp_plugin.stage_runner import THREAD_VARS, USER_THREAD_ENV
-from dvcexp_plugin.stage_state import directory_outputs
+from dvcexp_plugin.stage_runner import THREAD_VARS, USER_THREAD_ENV, blank_after
 
 
 class ReproductionError(DvcExpError):
@@ -37,6 +37,65 @@ class RunOutcome:
     failed: list[str] = field(default_factory=list)
     engine_error: str | None = None
     run_dir: str | None = None
+    #: DVC's lines for the unchanged stages after the last job
+    trailing: list[tuple[str, str]] = field(default_factory=list)
+    #: lines that jobs which never started would have printed first
+    unprinted: list[tuple[str, str]] = field(default_factory=list)
+    #: the last job in DVC's order reproduced (DVC's blank line before what follows)
+    ends_reproduced: bool = False
+
+
+#: a line for the user: ("out" | "err", text)
+Line = tuple[str, str]
+
+
+def frozen_warning(stage: Stage) -> Line:
+    """DVC's warning for a frozen stage it meets while reproducing."""
+    return ("err", f"WARNING: stage: '{stage.addressing}' is frozen. Its dependencies are "
+                   "not going to be reproduced.")
+
+
+def skip_lines(
+    plan: Plan, exclude: set[str] | None = None
+) -> tuple[dict[str, list[Line]], list[Line]]:
+    """DVC's lines for the planned stages the engine does not run, in DVC's order.
+
+    :param exclude: stages already reported (data sources verified beforehand)
+    :returns: (rule addressing → lines printed just before that stage's job, lines
+        after the last job). A frozen stage's warning precedes it, run or not.
+    """
+    to_run = {s.addressing for s in plan.to_run}
+    before: dict[str, list[Line]] = {}
+    pending: list[Line] = []
+    for stage in plan.order:
+        if stage.addressing in (exclude or ()):
+            continue
+        if stage.frozen:
+            pending.append(frozen_warning(stage))
+        if stage.addressing in to_run:
+            before[stage.addressing], pending = pending, []
+        else:
+            prefix = "" if stage.data_source else "Stage "
+            pending.append(("out", f"{prefix}'{stage.addressing}' didn't change, skipping"))
+    return before, pending
+
+
+def dependents(pipeline: Pipeline, address: str) -> list[str]:
+    """Every stage downstream of ``address`` in DVC's active graph, in DAG order.
+
+    A frozen stage is cut from its upstream, so neither it nor what lies
+    only behind it depends on ``address``.
+    """
+    graph = pipeline.graph
+    found: set[str] = set()
+    todo = list(graph.downstream.get(address, []))
+    while todo:
+        node = todo.pop()
+        if node in found or graph.by_address[node].frozen:
+            continue
+        found.add(node)
+        todo.extend(graph.downstream.get(node, []))
+    return [a for a in graph.topological() if a in found]
 
 
 def execute(
@@ -48,12 +107,26 @@ def execute(
     force_downstream: bool = False,
     env: dict[str, str] | None = None,
     out: TextIO | None = None,
+    on_error: str | None = None,
+    exclude: set[str] | None = None,
+    pull: bool = False,
 ) -> RunOutcome:
-    """Run ``plan.to_run`` through the engine; return what each stage did."""
+    """Run ``plan.to_run`` through the engine; return what each stage did.
+
+    :param on_error: DVC's ``fail``, ``keep-going`` or ``ignore`` (default: from
+        ``keep_going``). With ``ignore`` a failed job lets its dependents run.
+    :param exclude: planned stages already reported by the caller
+    :param pull: ``--pull`` (see :class:`dvcexp_plugin.stage_runner.StageRunner`)
+
+    Each job prints DVC's lines for the unchanged stages that precede it in
+    ``plan.order``; the lines after the last job come back in
+    ``RunOutcome.trailing`` for the caller to print.
+    """
     from dvcexp_translators.snakemake import SnakemakeTranslator, rule_names
 
     from dvcexp_plugin import engine
 
+    on_error = on_error or ("keep-going" if keep_going else "fail")
     out = out or sys.stdout
     stages = plan.to_run
     runs = os.path.join(repo.tmp_dir, "dvcexp", "runs")
@@ -62,17 +135,32 @@ def execute(
     names = rule_names(stages)
     graph = pipeline.graph
     upstream = {s.addressing: list(graph.upstream[s.addressing]) for s in stages}
+    before, trailing = skip_lines(plan, exclude)
+    # Snakemake's priority: DVC's order first (one job at a time = dvc repro's order)
+    order = [s.addressing for s in plan.order if s.addressing in names]
+    priorities = {a: len(order) - i for i, a in enumerate(order)}
+    # nearest first; a job that never started (skipped after a failure) is passed over
+    previous = {a: [names[p] for p in reversed(order[max(0, i - 20):i])]
+                for i, a in enumerate(order)}
     spec_path = os.path.join(run_dir, "spec.json")
     spec = {
         "root": repo.root,
         "run_dir": run_dir,
         "forced": sorted(plan.forced),
         "force_downstream": force_downstream,
+        "on_error": on_error,
+        "pull": pull,
         "env": env or {},
         "rules": {
             names[s.addressing]: {
                 "stage": stage_to_spec(s),
                 "upstream": [names[u] for u in upstream[s.addressing] if u in names],
+                "before": before.get(s.addressing, []),
+                # DVC prints a blank line before a stage when the one before it
+                # reproduced; that is the previous job in DVC's order, or nothing
+                "previous": previous.get(s.addressing, []),
+                "dependents": (dependents(pipeline, s.addressing)
+                               if on_error == "keep-going" else []),
             }
             for s in stages
         },
@@ -82,13 +170,13 @@ def execute(
     snakefile = os.path.join(run_dir, "Snakefile")
     text = SnakemakeTranslator(repo.root).translate(
         stages, pipeline.stages, upstream, spec=spec_path, run_dir=run_dir,
-        dir_outputs=directory_outputs(repo.root, stages),
+        priorities=priorities,
     )
     with open(snakefile, "w", encoding="utf-8") as fobj:
         fobj.write(text)
     with open(os.path.join(run_dir, engine.ENGINE_SETTINGS), "w", encoding="utf-8") as fobj:
         json.dump({"snakefile": snakefile, "rules": sorted(names.values()), "jobs": jobs,
-                   "keep_going": keep_going}, fobj)
+                   "keep_going": on_error != "fail"}, fobj)
     saved = {name: os.environ.get(name) for name in THREAD_VARS}
     os.environ[USER_THREAD_ENV] = json.dumps(saved)
     out.flush()
@@ -102,8 +190,15 @@ def execute(
     finally:
         os.environ.pop(USER_THREAD_ENV, None)
     outcome = _collect(run_dir, names)
+    outcome.trailing = trailing
+    outcome.ends_reproduced = blank_after(
+        os.path.join(run_dir, "results"), [names[a] for a in reversed(order)]
+    )
+    # lines of jobs that never started (a failure stopped the run) come last
+    outcome.unprinted = [line for a in order if a not in outcome.results
+                         for line in before.get(a, [])]
     _clean_timestamps(repo, stages)
-    if not outcome.failed and not outcome.engine_error:
+    if not outcome.engine_error:
         shutil.rmtree(run_dir, ignore_errors=True)
     else:
         outcome.run_dir = run_dir

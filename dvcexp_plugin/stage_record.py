@@ -41,6 +41,8 @@ class StageRecorder:
         self.stage = stage
         self.cache = cache
         self.hasher = hasher
+        #: repo paths changed for git by :meth:`commit_entry`
+        self.changed_files: list[str] = []
 
     def _abs(self, out_path: str) -> str:
         return os.path.join(self.root, self.stage.repo_path(out_path))
@@ -55,8 +57,51 @@ class StageRecorder:
                 "exist; unfreeze the stage or restore the output"
             )
 
+    def outputs_unchanged(self, entry: dict[str, Any]) -> bool:
+        """Whether every output equals ``entry``'s and cached ones are in the cache.
+
+        DVC's ``changed_outs``: an output that is deleted, modified or (when
+        cached) not in the cache makes the stage changed.
+        """
+        locked = {item.get("path"): item for item in entry.get("outs") or []}
+        for out in self.stage.outs:
+            item = locked.get(out.path)
+            if not item or "md5" not in item:
+                return False
+            current = self.hasher.hash(self.stage.repo_path(out.path))
+            if current is None or current.md5 != item["md5"]:
+                return False
+            info = HashInfo(item["md5"], item.get("size") or 0, item.get("nfiles"))
+            if out.cache and not self.cache.is_complete(info, legacy="hash" not in item):
+                return False
+        return True
+
+    def outputs_restorable(self, entry: dict[str, Any]) -> bool:
+        """DVC's ``outs_cached`` for ``entry``, without touching the workspace.
+
+        A cached output must be complete in the cache, an uncached one must
+        already match.
+        """
+        locked = {item.get("path"): item for item in entry.get("outs") or []}
+        for out in self.stage.outs:
+            item = locked.get(out.path)
+            if not item or "md5" not in item:
+                return False
+            if out.cache:
+                info = HashInfo(item["md5"], item.get("size") or 0, item.get("nfiles"))
+                if not self.cache.is_complete(info, legacy="hash" not in item):
+                    return False
+                continue
+            current = self.hasher.hash(self.stage.repo_path(out.path))
+            if current is None or current.md5 != item["md5"]:
+                return False
+        return True
+
     def restore_outputs(self, entry: dict[str, Any]) -> bool:
         """Make every output match ``entry`` (from the cache where needed).
+
+        As DVC's ``outs_cached``: a cached output must be complete in the
+        cache; an uncached one (``cache: false``) must already match.
 
         :returns: False when some output cannot be restored (the stage must run)
         """
@@ -69,6 +114,8 @@ class StageRecorder:
             current = self.hasher.hash(self.stage.repo_path(out.path))
             if current is not None and current.md5 == item["md5"]:
                 continue
+            if not out.cache:
+                return False
             info = HashInfo(item["md5"], item.get("size") or 0, item.get("nfiles"))
             if not self.cache.is_complete(info):
                 return False
@@ -158,23 +205,38 @@ class StageRecorder:
             self.cache.save_file(path, info.md5)
 
     def commit_entry(self, entry: dict[str, Any], save_run_cache: bool = False) -> list[str]:
-        """Write the lock entry (and run-cache entry, .gitignore lines); DVC's log lines."""
+        """Write the lock entry (and run-cache entry, .gitignore lines); DVC's log lines.
+
+        The repo paths of the files changed for git (the lock file when its
+        entry changed, ``.gitignore`` files that got a line) are added to
+        :attr:`changed_files`, for DVC's "To track the changes with git" hint.
+        """
         if save_run_cache:
             self._save_run_cache(entry)
-        self._ignore_cached_outputs()
+        gitignores = self._ignore_cached_outputs()
         update = write_entry(os.path.join(self.root, self.stage.lockfile), self.stage.name, entry)
+        if update.generated or update.updated:
+            self.changed_files.append(self.stage.lockfile)
+        self.changed_files.extend(g for g in gitignores if g not in self.changed_files)
         return update.messages(self.stage.lockfile)
 
-    def _ignore_cached_outputs(self) -> None:
+    def _ignore_cached_outputs(self) -> list[str]:
+        changed = []
         for out in self.stage.outs:
             if out.cache:
-                add_to_gitignore(self.root, self.stage.repo_path(out.path))
+                gitignore = add_to_gitignore(self.root, self.stage.repo_path(out.path))
+                if gitignore and gitignore not in changed:
+                    changed.append(gitignore)
+        return changed
 
 
-def add_to_gitignore(root: str, repo_path: str) -> None:
-    """Add ``/name`` to the ``.gitignore`` beside a cached output, as DVC does."""
+def add_to_gitignore(root: str, repo_path: str) -> str | None:
+    """Add ``/name`` to the ``.gitignore`` beside a cached output, as DVC does.
+
+    :returns: the ``.gitignore``'s repo path when a line was added, else None
+    """
     if not os.path.exists(os.path.join(root, ".git")) and not _in_git(root):
-        return
+        return None
     parent, name = os.path.split(repo_path)
     gitignore = os.path.join(root, parent, ".gitignore")
     entry = f"/{name}"
@@ -184,9 +246,10 @@ def add_to_gitignore(root: str, repo_path: str) -> None:
         fobj.seek(0)
         text = fobj.read()
         if entry in text.splitlines():
-            return
+            return None
         prefix = "" if not text or text.endswith("\n") else "\n"
         fobj.write(f"{prefix}{entry}\n")
+    return os.path.join(parent, ".gitignore")
 
 
 def _in_git(root: str) -> bool:

@@ -5,9 +5,12 @@ The engine decides *when* a stage runs; this module decides *whether* and
 
 Decision, in DVC's order:
 1. frozen → only verify that the outputs exist;
-2. unforced and cmd/deps/params equal the lock entry and every output is in
-   the cache → restore the outputs (Snakemake deleted them) and print
-   ``Stage 'x' didn't change, skipping``;
+2. unforced and cmd/deps/params equal the lock entry:
+   - every output equals the lock (cached ones in the cache) →
+     ``Stage 'x' didn't change, skipping``;
+   - else, when the lock's outputs can be checked out from the cache →
+     ``Stage 'x' is cached - skipping run, checking out outputs`` (DVC's
+     ``stage_cache.restore`` with the lock entry);
 3. unforced and the run-cache has this exact input state → check it out,
    ``Stage 'x' is cached - skipping run, checking out outputs``;
 4. otherwise remove non-persistent outputs, run ``cmd`` and record the result.
@@ -39,6 +42,8 @@ THREAD_VARS = (
 )
 #: JSON {var: value or null} of the user's thread variables, set by the engine
 USER_THREAD_ENV = "DVCEXP_USER_THREAD_ENV"
+#: result statuses DVC counts as "reproduced" (``Stage.reproduce`` returned the stage)
+REPRODUCED = ("ran", "cached", "verified")
 
 
 class StageFailedError(DvcExpError):
@@ -54,6 +59,8 @@ class StageResult:
     error: str | None = None
     duration: float = 0.0
     lock_lines: list[str] = field(default_factory=list)
+    #: repo paths changed for git (lock file, .gitignore files)
+    changed_files: list[str] = field(default_factory=list)
 
 
 def stage_env(root: str, stage: Stage, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -90,6 +97,8 @@ class StageRunner:
     :param force: run the command whatever the lock says (``-f``)
     :param env: extra environment (``DVC_EXP_NAME``…)
     :param out: where progress lines go (DVC prints them on stdout)
+    :param pull: ``--pull``: outputs that are only missing are checked out
+        ("pulled") from the local cache instead of reproduced
     """
 
     def __init__(
@@ -99,10 +108,12 @@ class StageRunner:
         force: bool = False,
         env: dict[str, str] | None = None,
         out: Any = None,
+        pull: bool = False,
     ) -> None:
         self.root = root
         self.stage = stage
         self.force = force
+        self.pull = pull
         self.env = env or {}
         self.out = out or sys.stdout
         self.cache = ObjectCache.for_repo(root)
@@ -122,7 +133,10 @@ class StageRunner:
                 error = None
             except DvcExpError as exc:
                 status, lines, error = "failed", [], str(exc)
-        return StageResult(stage.addressing, status, error, time.monotonic() - start, lines)
+        return StageResult(
+            stage.addressing, status, error, time.monotonic() - start, lines,
+            list(recorder.changed_files),
+        )
 
     def _decide_and_act(
         self, hasher: WorkspaceHasher, recorder: StageRecorder
@@ -136,12 +150,27 @@ class StageRunner:
         current = input_entry(stage, hasher, ParamsReader(self.root))
         always = stage.always_changed or stage.is_callback
         if not self.force and not always and inputs_match(current, locked):
-            if recorder.restore_outputs(locked):
+            if recorder.outputs_unchanged(locked):
                 self.say(f"Stage '{stage.addressing}' didn't change, skipping")
                 return "skipped", []
+            if self.pull and self._only_missing_outputs(hasher, locked):
+                # DVC's --pull: data missing but nothing else changed → pull, check out
+                self.say(f"Pulling data for stage: '{stage.addressing}'")
+                if recorder.outputs_restorable(locked) and recorder.restore_outputs(locked):
+                    return "pulled", []
+                self.say(f"Unable to pull data for stage: '{stage.addressing}'")
+            # outputs deleted or modified: DVC restores the lock's outputs from
+            # the cache and says so as for a run-cache hit
+            if (can_run_cache(stage) and recorder.outputs_restorable(locked)
+                    and recorder.restore_outputs(locked)):
+                self.say(
+                    f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs"
+                )
+                return "cached", recorder.commit_entry(locked)
         if not self.force and can_run_cache(stage):
             cached = recorder.run_cache_lookup(current)
-            if cached is not None and recorder.restore_outputs(cached):
+            if (cached is not None and recorder.outputs_restorable(cached)
+                    and recorder.restore_outputs(cached)):
                 self.say(
                     f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs"
                 )
@@ -151,7 +180,20 @@ class StageRunner:
         self._run_commands()
         hasher.forget_all()
         entry = recorder.record_outputs(current)
-        return "ran", recorder.commit_entry(entry, save_run_cache=can_run_cache(stage))
+        # DVC saves no run-cache entry when a plain output is not cached
+        # (``Stage.run``: ``run_cache=not no_cache_outs``)
+        no_cache_outs = any(not o.cache for o in stage.outs if o.kind == "outs")
+        save = can_run_cache(stage) and not no_cache_outs
+        return "ran", recorder.commit_entry(entry, save_run_cache=save)
+
+    def _only_missing_outputs(self, hasher: WorkspaceHasher, locked: dict[str, Any]) -> bool:
+        """Every output that differs from the lock is deleted or not in the cache."""
+        items = {item.get("path"): item for item in locked.get("outs") or []}
+        for out in self.stage.outs:
+            current = hasher.hash(self.stage.repo_path(out.path))
+            if current is not None and current.md5 != (items.get(out.path) or {}).get("md5"):
+                return False
+        return True
 
     def _run_commands(self) -> None:
         stage = self.stage
@@ -175,7 +217,14 @@ class StageRunner:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dvcexp_plugin.stage_runner SPEC RULE``: run one job of an engine run."""
+    """``python -m dvcexp_plugin.stage_runner SPEC RULE``: run one job of an engine run.
+
+    The spec (written by :func:`dvcexp_plugin.reproduce.execute`) also says
+    what to print before the stage (DVC's lines for the unchanged stages that
+    precede it in DVC's order) and what to do on failure: ``fail`` (the
+    parent reports it), ``keep-going`` (warn, name the dependents Snakemake
+    will skip) or ``ignore`` (warn, and let the dependents run).
+    """
     from dvcexp_plugin.pipeline.spec import stage_from_spec
 
     args = sys.argv[1:] if argv is None else argv
@@ -185,30 +234,72 @@ def main(argv: list[str] | None = None) -> int:
     job = spec["rules"][rule]
     stage = stage_from_spec(job["stage"])
     results_dir = os.path.join(spec["run_dir"], "results")
+    blank = blank_after(results_dir, job.get("previous") or [])
+    if blank:
+        print("", flush=True)  # DVC: a blank line after a stage that reproduced
+    for stream, line in job.get("before", []):
+        print(line, file=sys.stderr if stream == "err" else sys.stdout, flush=True)
     force = stage.addressing in spec.get("forced", [])
     if spec.get("force_downstream") and not force:
         force = any(_upstream_ran(results_dir, up) for up in job.get("upstream", []))
-    runner = StageRunner(spec["root"], stage, force=force, env=spec.get("env"))
+    runner = StageRunner(spec["root"], stage, force=force, env=spec.get("env"),
+                         pull=bool(spec.get("pull")))
     result = runner.run()
     os.makedirs(results_dir, exist_ok=True)
     tmp = os.path.join(results_dir, f".{rule}.json.tmp")
     with open(tmp, "w", encoding="utf-8") as fobj:
-        json.dump(result.__dict__, fobj)
+        # a failed stage leaves DVC's "previous stage reproduced" state as it was
+        json.dump({**result.__dict__, "blank_after": blank}, fobj)
     os.replace(tmp, os.path.join(results_dir, f"{rule}.json"))
     for line in result.lock_lines:
         runner.say(line)
-    if result.status == "ran":
-        runner.say("")  # DVC separates the output of stages that ran by a blank line
     if result.status == "failed":
-        print(f"ERROR: failed to reproduce '{stage.addressing}': {result.error}", file=sys.stderr)
+        on_error = spec.get("on_error", "fail")
+        if on_error == "ignore":
+            print(f"WARNING: {result.error} (ignored)", file=sys.stderr, flush=True)
+            return 0  # DVC goes on with the dependents
+        if on_error == "keep-going":
+            print(f"WARNING: {result.error}", file=sys.stderr, flush=True)
+            dependents = job.get("dependents", [])
+            if dependents:
+                names = _join([f"'{d}'" for d in dependents])
+                which = "Stages" if len(dependents) > 1 else "Stage"
+                print(f"WARNING: {which} {names} will be skipped due to this failure",
+                      file=sys.stderr, flush=True)
         return 1
     return 0
 
 
+def _join(words: list[str]) -> str:
+    """DVC's ``humanize.join``: ``a``, ``a and b``, ``a, b and c``."""
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def blank_after(results_dir: str, previous: list[str]) -> bool:
+    """Whether DVC prints a blank line before this job's first line.
+
+    DVC does after a stage that reproduced; a failed stage keeps the state
+    of the one before it, and a skipped one (no result) is passed over.
+    """
+    for rule in previous:
+        try:
+            with open(os.path.join(results_dir, f"{rule}.json"), encoding="utf-8") as fobj:
+                result = json.load(fobj)
+        except (OSError, ValueError):
+            continue
+        if result.get("status") == "failed":
+            return bool(result.get("blank_after"))
+        return result.get("status") in REPRODUCED
+    return False
+
+
 def _upstream_ran(results_dir: str, rule: str) -> bool:
+    """Whether an upstream job "reproduced" (DVC's ``ret``: ran, restored or verified)."""
     try:
         with open(os.path.join(results_dir, f"{rule}.json"), encoding="utf-8") as fobj:
-            return bool(json.load(fobj).get("status") == "ran")
+            return json.load(fobj).get("status") in REPRODUCED
     except (OSError, ValueError):
         return False
 

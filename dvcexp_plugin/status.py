@@ -40,7 +40,11 @@ class StatusChecker:
         self._locks: dict[str, dict[str, Any]] = {}
 
     def lock_entry(self, stage: Stage) -> dict[str, Any]:
-        """The stage's entry in its dvc.lock (``{}`` when absent)."""
+        """The stage's entry in its dvc.lock (``{}`` when absent); a ``.dvc`` file is its own."""
+        if stage.data_source:
+            from dvcexp_plugin.pipeline.datasources import read_data_file
+
+            return read_data_file(self.root, stage.dvcfile)
         if stage.lockfile not in self._locks:
             self._locks[stage.lockfile] = read_lockfile(os.path.join(self.root, stage.lockfile))
         return self._locks[stage.lockfile].get(stage.name) or {}
@@ -55,7 +59,7 @@ class StatusChecker:
         """DVC's status list for one stage (empty when up to date)."""
         entry = self.lock_entry(stage)
         result: list[StatusItem] = []
-        if not stage.frozen:
+        if not stage.frozen and not (stage.data_source and any(is_url(d) for d in stage.deps)):
             deps = self._deps_status(stage, entry)
             if deps:
                 result.append({"changed deps": deps})
@@ -64,7 +68,7 @@ class StatusChecker:
             result.append({"changed outs": outs})
         if stage.always_changed or stage.is_callback:
             result.append("always changed")
-        if entry and entry.get("cmd") != stage.cmd:
+        if entry and not stage.data_source and entry.get("cmd") != stage.cmd:
             result.append("changed command")
         return result
 

@@ -2,12 +2,12 @@
 
 Two shapes come out of the same code:
 
-- **engine** (``spec`` given): absolute paths, every job calls the stage
-  runner with the run's spec file and ``{rule}``; besides the DVC outputs whose
-  type is known, each rule writes a sentinel under the run directory and
-  requires the sentinels of its upstream rules, so ordering never depends on
-  Snakemake matching paths (a dep inside another stage's directory output
-  gives no edge in Snakemake);
+- **engine** (``spec`` given): every job calls the stage runner with the
+  run's spec file and ``{rule}``; each rule declares only a sentinel under
+  the run directory as output and the sentinels of its upstream rules as
+  inputs (no DVC paths: the runner checks, removes, restores and records them
+  with DVC's rules), and a ``priority`` that makes one job at a time follow
+  ``dvc repro``'s order;
 - **include** (no ``spec``): paths relative to the repository root, for a
   user's Snakefile to ``include:`` (its workdir must be the repository
   root); jobs call ``dvcexp stage-run <rule>``.
@@ -87,6 +87,7 @@ class SnakemakeTranslator:
         run_dir: str | None = None,
         dir_outputs: set[str] | None = None,
         python: str | None = None,
+        priorities: Mapping[str, int] | None = None,
     ) -> str:
         """The Snakefile text for ``stages``.
 
@@ -95,6 +96,8 @@ class SnakemakeTranslator:
         :param spec: the run's spec file; selects the engine shape
         :param run_dir: where sentinels go (engine shape)
         :param dir_outputs: repo paths known to be directories (from dvc.lock)
+        :param priorities: addressing → Snakemake ``priority`` (engine shape: DVC's
+            order, so that one job at a time runs the stages in ``dvc repro``'s order)
         """
         all_stages = all_stages or stages
         names = rule_names(stages, self.prefix)
@@ -111,15 +114,18 @@ class SnakemakeTranslator:
         ]
         for stage in stages:
             rule = names[stage.addressing]
-            # in the engine shape, outputs of planned stages are ordered by sentinels
-            planned = {a for a in names} if engine else set()
-            paths = self._paths(stage, producers, dir_outputs, absolute=engine, planned=planned)
             if engine:
                 assert run_dir is not None and upstream is not None and spec is not None
+                # Sentinels only: the stage runner checks deps and removes, restores
+                # and records outputs with DVC's rules. Declared DVC paths would let
+                # Snakemake fail the whole run up front on a missing dep (DVC fails
+                # that stage, in order), delete outputs before a job (a skip would
+                # have to check them out again) and after a failure (DVC keeps
+                # them), back up persist outputs and leave .snakemake_timestamp files.
                 done = os.path.join(run_dir, "done")
                 ups = [names[u] for u in upstream.get(stage.addressing, []) if u in names]
-                paths.inputs += [repr(os.path.join(done, u)) for u in ups]
-                paths.outputs.append(f"touch({os.path.join(done, rule)!r})")
+                paths = RulePaths([_q(os.path.join(done, u)) for u in ups],
+                                  [f"touch({_q(os.path.join(done, rule))})"])
                 command = (
                     f"{shlex.quote(python)} -m dvcexp_plugin.stage_runner "
                     f"{shlex.quote(spec)} {{rule}}"
@@ -127,6 +133,7 @@ class SnakemakeTranslator:
             else:
                 prefix = f" --prefix {shlex.quote(self.prefix)}" if self.prefix else ""
                 command = f"dvcexp stage-run{prefix} {{rule}}"
+                paths = self._paths(stage, producers, dir_outputs, absolute=False)
                 # params files are inputs so that Snakemake's own triggers notice edits;
                 # the stage runner still decides with DVC's per-key rule
                 for params_dep in stage.params:
@@ -138,6 +145,8 @@ class SnakemakeTranslator:
                 lines.append("    input: " + ", ".join(paths.inputs))
             if paths.outputs:
                 lines.append("    output: " + ", ".join(paths.outputs))
+            if engine and priorities and stage.addressing in priorities:
+                lines.append(f"    priority: {int(priorities[stage.addressing])}")
             lines.append(f"    shell: {command!r}")
             lines.append("")
         return "\n".join(lines)

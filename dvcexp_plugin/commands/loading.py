@@ -12,8 +12,14 @@ def load_repo_pipeline() -> tuple[Repo, Pipeline]:
     """The repository around the working directory and all its stages."""
     from dvcexp_plugin.lock import read_lockfile
 
+    from dvcexp_plugin.pipeline.datasources import load_data_stages
+
     repo = Repo.discover()
     pipeline = load_pipeline(repo.root, parsing_config=repo.parsing_config)
+    data = load_data_stages(repo.root)
+    if data:
+        pipeline = Pipeline(root=repo.root, stages=pipeline.stages + data,
+                            dvcfiles=pipeline.dvcfiles)
     for dvcfile in pipeline.dvcfiles:
         # DVC reads each dvc.lock with its dvc.yaml: an invalid lock fails every command
         read_lockfile(os.path.join(repo.root, os.path.dirname(dvcfile), "dvc.lock"))

@@ -84,7 +84,11 @@ class Context:
                 existing.extend(keys)
 
     def merge_dict(self, data: dict[str, Any], source: str) -> None:
-        """Merge new data; redefining a non-mapping key is a :class:`MergeError`."""
+        """Merge new data; redefining a non-mapping key is a :class:`MergeError`.
+
+        :raises ResolveError: for values DVC cannot hold (dates, sets…), even unused
+        """
+        _check_supported(data, source, "")
         for key in data:
             if key in self.data and not (
                 isinstance(self.data[key], dict) and isinstance(data[key], dict)
@@ -102,14 +106,17 @@ class Context:
 
     # -- lookup ----------------------------------------------------------
     def select(self, parts: list[str | int], text: str) -> Any:
-        """The value at an expression's parts; missing keys name the expression."""
+        """The value at an expression's parts; missing keys name the expression.
+
+        As in DVC, ``a[0]`` and ``a.0`` are the same: an index into a list, or
+        the *string* key ``"0"`` of a mapping. The error names the dotted form
+        (``Could not find 'l.5'``), as DVC's does.
+        """
         node: Any = self.data
+        text = ".".join(str(part) for part in parts)
         for part in parts:
             if isinstance(node, dict):
-                if part in node:
-                    node = node[part]
-                    continue
-                if isinstance(part, int) and str(part) in node:
+                if str(part) in node:
                     node = node[str(part)]
                     continue
             elif isinstance(node, list):
@@ -122,6 +129,24 @@ class Context:
                     continue
             raise InterpolationError(f"Could not find '{text}'")
         return node
+
+
+#: value types DVC's context holds (``dvc/parsing/context.py``); others are errors
+_SUPPORTED = (str, int, float, bool, bytes, type(None), dict, list)
+
+
+def _check_supported(value: Any, source: str, path: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_supported(item, source, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_supported(item, source, f"{path}.{index}" if path else str(index))
+    elif not isinstance(value, _SUPPORTED):
+        raise ResolveError(
+            f"Unsupported value of type '{type(value).__name__}' in '{source}:{path}'; "
+            "quote it to make it a string"
+        )
 
 
 def _merge_into(into: dict[str, Any], new: dict[str, Any], prefix: str, source: str, old: str) -> None:

@@ -7,11 +7,13 @@ The JSON shape (``addressing``, ``name``, ``dvcfile``, ``wdir``, ``cmd``,
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from dvcexp_plugin.pipeline.stage import Output, Stage
 
 MAX_TEXT_LENGTH = 80
+DVCFILE = "dvc.yaml"
 
 
 def stage_as_dict(stage: Stage) -> dict[str, Any]:
@@ -66,7 +68,38 @@ def truncate(text: str, max_length: int = MAX_TEXT_LENGTH) -> str:
     return text
 
 
+def short_description(stage: Stage) -> str:
+    """The first non-empty line of ``desc``, stripped ("" when there is none).
+
+    As DVC: a first line of blanks counts as the line, so ``"  \nsecond"``
+    gives "" and the generated description is shown instead.
+    """
+    lines = [line for line in (stage.desc or "").splitlines() if line]
+    return lines[0].strip() if lines else ""
+
+
 def describe(stage: Stage) -> str:
     """The description column of ``stage list``."""
-    short = (stage.desc or "").strip().splitlines()
-    return truncate(short[0] if short else generate_description(stage))
+    return truncate(short_description(stage) or generate_description(stage))
+
+
+def display_address(stage: Stage, root: str, cwd: str) -> str:
+    """How DVC shows a stage to a user in ``cwd``: ``train`` for the dvc.yaml of
+    ``cwd``, otherwise the dvc.yaml's path relative to ``cwd`` (``../dvc.yaml:train``).
+    """
+    path = os.path.relpath(os.path.join(root, stage.dvcfile), cwd).replace(os.sep, "/")
+    if path == DVCFILE:
+        return stage.name
+    return f"{path}:{stage.name}"
+
+
+def stage_list_rows(stages: list[Stage], root: str, cwd: str) -> list[tuple[str, str]]:
+    """``(name, description)`` rows of ``stage list``, names as seen from ``cwd``."""
+    return [(display_address(stage, root, cwd), describe(stage)) for stage in stages]
+
+
+def format_table(rows: list[tuple[str, str]]) -> str:
+    """DVC's two-column table: names padded to the longest, two spaces, no
+    trailing blanks."""
+    width = max((len(name) for name, _ in rows), default=0)
+    return "\n".join(f"{name.ljust(width)}  {text}".rstrip() for name, text in rows)

@@ -73,7 +73,8 @@ def parse_rules(text: str) -> list[_Rule]:
     """Rules of one ignore file."""
     rules = []
     for raw in text.splitlines():
-        line = raw.rstrip("\n")
+        # DVC (pathspec) ignores leading blanks: "  !x" negates, "  #x" is a comment
+        line = raw.rstrip("\n").lstrip()
         if not line.strip() or line.startswith("#"):
             continue
         if not line.endswith("\\ "):
@@ -94,17 +95,21 @@ class DvcIgnore:
     :param root: absolute repository root
     """
 
+    #: the ignore file read in every directory
+    filename = IGNORE_FILE
+
     def __init__(self, root: str) -> None:
         self.root = root
 
     @lru_cache(maxsize=None)
     def _rules(self, reldir: str) -> list[_Rule]:
-        path = os.path.join(self.root, reldir, IGNORE_FILE)
-        try:
-            with open(path, encoding="utf-8") as fobj:
-                return parse_rules(fobj.read())
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return []
+        rules = _read_rules(os.path.join(self.root, reldir, self.filename))
+        if not reldir:
+            rules = self._root_rules() + rules
+        return rules
+
+    def _root_rules(self) -> list[_Rule]:
+        return []
 
     def is_ignored(self, relpath: str, is_dir: bool) -> bool:
         """Whether ``relpath`` (POSIX, repo-relative) is ignored, itself or via a parent."""
@@ -139,3 +144,24 @@ class DvcIgnore:
             if not self.is_ignored(rel, is_dir=True):
                 kept.append(name)
         return kept
+
+
+class GitIgnore(DvcIgnore):
+    """``.gitignore`` files and ``.git/info/exclude``.
+
+    DVC does not collect a dvc.yaml that git ignores, nor look inside an ignored
+    directory (``dvc stage list --all`` skips them).
+    """
+
+    filename = ".gitignore"
+
+    def _root_rules(self) -> list[_Rule]:
+        return _read_rules(os.path.join(self.root, ".git", "info", "exclude"))
+
+
+def _read_rules(path: str) -> list[_Rule]:
+    try:
+        with open(path, encoding="utf-8") as fobj:
+            return parse_rules(fobj.read())
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
+        return []

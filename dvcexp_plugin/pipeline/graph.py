@@ -39,6 +39,10 @@ class _PathTrie:
         found.extend(_all_owners(node))
         return found
 
+    def owners(self) -> list[object]:
+        """Every owner, depth first, children in insertion order (DVC's trie order)."""
+        return list(_all_owners(self.root))
+
 
 def _parts(path: str) -> list[str]:
     return [p for p in path.split("/") if p not in ("", ".")]
@@ -64,7 +68,7 @@ class StageGraph:
         self._build()
 
     def _build(self) -> None:
-        trie = _PathTrie()
+        self._trie = trie = _PathTrie()
         owners: dict[str, tuple[Stage, str]] = {}
         for stage in self.stages:
             for out in stage.out_paths:
@@ -167,6 +171,25 @@ class StageGraph:
                 if node not in done:
                     done.add(node)
                     order.append(node)
+
+    def output_graph(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """DVC's graph of outputs (``dvc dag --outs``).
+
+        :returns: every output path (repo-relative, in DVC's trie order) and the
+            edges ``(out, dep_out)``: a stage writing ``out`` depends on ``dep_out``
+        """
+        nodes = [owner[1] for owner in self._trie.owners()]  # type: ignore[index]
+        edges: list[tuple[str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for stage in self.stages:
+            for dep in stage.dep_paths:
+                for owner in self._trie.overlapping(dep):
+                    for out in stage.out_paths:
+                        edge = (out, owner[1])  # type: ignore[index]
+                        if edge not in seen:
+                            seen.add(edge)
+                            edges.append(edge)
+        return nodes, edges
 
     def topological(self) -> list[str]:
         """Every stage, dependencies first."""

@@ -88,6 +88,9 @@ class Stage:
     always_changed: bool = False
     desc: str | None = None
     meta: Any = None
+    #: a ``.dvc`` file (data tracked with ``dvc add``/imports): no command; its
+    #: "lock entry" is the file itself and its addressing is its path
+    data_source: bool = False
 
     @property
     def dvcfile_dir(self) -> str:
@@ -101,6 +104,8 @@ class Stage:
     @property
     def addressing(self) -> str:
         """``train`` for the root ``dvc.yaml``, ``sub/dvc.yaml:train`` otherwise."""
+        if self.data_source:
+            return self.dvcfile
         if self.dvcfile == "dvc.yaml":
             return self.name
         return f"{self.dvcfile}:{self.name}"
@@ -122,7 +127,7 @@ class Stage:
     @property
     def is_callback(self) -> bool:
         """A stage with a command but neither deps nor outs always runs (DVC)."""
-        return not self.deps and not self.params and not self.outs
+        return not self.data_source and not self.deps and not self.params and not self.outs
 
     @property
     def cmd_text(self) -> str:

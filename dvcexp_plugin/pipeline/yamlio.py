@@ -144,6 +144,10 @@ def load_yaml_file(path: str, shown_as: str | None = None) -> Any:
 
 def _describe(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    if context and problem.startswith("but "):
+        # "expected a single document in the stream, but found another document"
+        problem = f"{context}, {problem}"
     mark = getattr(exc, "problem_mark", None)
     if mark is not None:
         return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"

@@ -1,0 +1,140 @@
+"""Reading and compare-and-swap updating of refs.
+
+Every write holds git's ``<ref>.lock`` file while it re-reads the current value,
+so two processes racing for one ref cannot both win: the loser gets a
+:class:`RefConflictError` naming what it found.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from dulwich.file import FileLocked
+from dulwich.objects import ObjectID
+from dulwich.refs import Ref, RefFormatError, check_ref_format
+from dulwich.repo import Repo
+
+from dvcexp_plugin.git.errors import GitError, RefConflictError
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def _name(name: str) -> Ref:
+    raw = os.fsencode(name)
+    if raw != b"HEAD" and not (raw.startswith(b"refs/") and check_ref_format(Ref(raw))):
+        raise GitError(f"invalid ref name '{name}'; use a full name like 'refs/exps/...'")
+    return Ref(raw)
+
+
+def _sha(repo: Repo, sha: str, what: str) -> ObjectID:
+    if not _SHA.match(sha):
+        raise GitError(f"{what} '{sha}' is not a full 40-digit lowercase sha")
+    raw = ObjectID(sha.encode("ascii"))
+    if raw not in repo.object_store:
+        raise GitError(f"{what} {sha} is not an object in this repository")
+    return raw
+
+
+def get_ref(repo: Repo, name: str) -> str | None:
+    """The sha ``name`` points at (symbolic refs followed), or None."""
+    try:
+        value = repo.refs[_name(name)]
+    except (KeyError, RefFormatError):
+        return None
+    return value.decode("ascii")
+
+
+def _locked(name: str, exc: FileLocked) -> RefConflictError:
+    return RefConflictError(
+        f"ref '{name}' is being updated by another process ({os.fsdecode(exc.lockfilename)} "
+        "exists); retry, or delete that file if no git process is running"
+    )
+
+
+def _short(sha: str | None) -> str:
+    return sha[:7] if sha else "nothing"
+
+
+def set_ref(
+    repo: Repo,
+    name: str,
+    new: str,
+    expected_old: str | None,
+    *,
+    force: bool = False,
+    message: str | None = None,
+) -> None:
+    """Atomically point ``name`` at ``new`` if it still holds ``expected_old``.
+
+    :param expected_old: None = create, failing if the ref exists
+    :param force: write whatever the ref holds now
+    :raises RefConflictError: the check failed or another writer holds the lock
+    """
+    ref = _name(name)
+    new_raw = _sha(repo, new, "new value of " + name)
+    msg = message.encode("utf-8") if message else None
+    try:
+        if force:
+            done = repo.refs.set_if_equals(ref, None, new_raw, message=msg)
+        elif expected_old is None:
+            done = repo.refs.add_if_new(ref, new_raw, message=msg)
+        else:
+            if not _SHA.match(expected_old):
+                raise GitError(f"expected value '{expected_old}' of {name} is not a full sha")
+            old_raw = ObjectID(expected_old.encode("ascii"))
+            done = repo.refs.set_if_equals(ref, old_raw, new_raw, message=msg)
+    except FileLocked as exc:
+        raise _locked(name, exc) from None
+    if not done:
+        current = get_ref(repo, name)
+        if expected_old is None:
+            raise RefConflictError(
+                f"ref '{name}' already exists (at {_short(current)}); "
+                "pass its current sha as expected_old (or force) to replace it"
+            )
+        raise RefConflictError(
+            f"ref '{name}' moved: expected {_short(expected_old)}, found {_short(current)}; "
+            "another process updated it, re-read it and retry"
+        )
+
+
+def delete_ref(repo: Repo, name: str, expected_old: str | None = None) -> bool:
+    """Delete ``name`` (not following symrefs); with ``expected_old``, only if it still matches.
+
+    :returns: False when the ref did not exist and nothing was expected
+    :raises RefConflictError: the ref is not at ``expected_old``, or is locked
+    """
+    ref = _name(name)
+    if expected_old is None and repo.refs.read_ref(ref) is None:
+        return False
+    old_raw = ObjectID(expected_old.encode("ascii")) if expected_old else None
+    try:
+        done = repo.refs.remove_if_equals(ref, old_raw)
+    except FileLocked as exc:
+        raise _locked(name, exc) from None
+    if not done:
+        raise RefConflictError(
+            f"ref '{name}' moved: expected {_short(expected_old)}, "
+            f"found {_short(get_ref(repo, name))}; not deleted"
+        )
+    return True
+
+
+def iter_refs(repo: Repo, prefix: str = "refs/") -> dict[str, str]:
+    """``{name: sha}`` for refs starting with ``prefix``; dangling symrefs are skipped."""
+    raw_prefix = os.fsencode(prefix)
+    base, _, _ = raw_prefix.rpartition(b"/")
+    if base:
+        names = [base + b"/" + key for key in repo.refs.keys(Ref(base))]
+    else:
+        names = list(repo.refs.allkeys())
+    found: dict[str, str] = {}
+    for raw in sorted(names):
+        if not raw.startswith(raw_prefix):
+            continue
+        try:
+            value = repo.refs[Ref(raw)]
+        except KeyError:
+            continue
+        found[os.fsdecode(raw)] = value.decode("ascii")
+    return found

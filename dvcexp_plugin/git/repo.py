@@ -1,0 +1,321 @@
+"""The one place dvcexp talks to git (through dulwich).
+
+Everything here takes and returns ``str``: shas are 40-hex strings, paths are
+``/``-separated and relative to the work tree root, ref names are full
+(``refs/exps/...``). Bytes exist only inside this package.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dulwich.errors import NotGitRepository
+from dulwich.objects import Commit, Tree
+from dulwich.repo import Repo
+
+from dvcexp_plugin.git import refs as _refs
+from dvcexp_plugin.git import worktree as _worktree
+from dvcexp_plugin.git.errors import (
+    GitError,
+    NoCommitsError,
+    NotAGitRepoError,
+    UnknownRevisionError,
+)
+from dvcexp_plugin.git.identity import Kind, commit_date, read_identity
+from dvcexp_plugin.git.revisions import resolve_commit
+
+if TYPE_CHECKING:
+    from dulwich.config import StackedConfig
+
+    from dvcexp_plugin.git.worktree import GitStatus
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """What a commit records. Times are unix seconds; offsets are seconds east of UTC."""
+
+    sha: str
+    tree: str
+    parents: tuple[str, ...]
+    author: str  #: ``Name <email>``
+    author_time: int
+    author_tz: int
+    committer: str  #: ``Name <email>``
+    commit_time: int
+    commit_tz: int
+    message: str
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+class GitRepo:
+    """A git work tree and its repository. Open with :meth:`find`."""
+
+    def __init__(self, repo: Repo) -> None:
+        if repo.bare:
+            raise NotAGitRepoError(
+                f"'{os.fsdecode(repo.path)}' is a bare git repository; "
+                "run dvcexp inside a clone that has a work tree"
+            )
+        self._repo = repo
+        self._config: StackedConfig | None = None
+
+    @classmethod
+    def find(cls, path: PathLike | GitRepo = ".", *, require_commit: bool = True) -> GitRepo:
+        """Open the repository whose work tree holds ``path``.
+
+        :param path: any path inside the work tree, or an already open ``GitRepo``
+        :param require_commit: fail unless HEAD points at a commit
+        :raises NotAGitRepoError: ``path`` is not inside a git work tree
+        :raises NoCommitsError: ``require_commit`` and the repository is empty
+        """
+        if isinstance(path, GitRepo):
+            found = path
+        else:
+            start = os.path.abspath(os.fspath(path))
+            try:
+                found = cls(Repo.discover(start))
+            except NotGitRepository:
+                raise NotAGitRepoError(
+                    f"'{start}' is not inside a git repository; "
+                    "run 'git init' in your project's root first"
+                ) from None
+        if require_commit:
+            found.head_sha()
+        return found
+
+    def close(self) -> None:
+        """Release pack file handles."""
+        self._repo.close()
+
+    def __enter__(self) -> GitRepo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"GitRepo({self.root!r})"
+
+    @property
+    def root(self) -> str:
+        """Absolute path of the work tree's top directory."""
+        return os.fsdecode(self._repo.path)
+
+    @property
+    def git_dir(self) -> str:
+        """Absolute path of this work tree's control directory (``.git``)."""
+        return os.fsdecode(self._repo.controldir())
+
+    @property
+    def dulwich(self) -> Repo:
+        """The underlying dulwich repository, for code inside this package."""
+        return self._repo
+
+    def config(self) -> StackedConfig:
+        """The repo/global/system config stack (read once per ``GitRepo``)."""
+        if self._config is None:
+            self._config = self._repo.get_config_stack()
+        return self._config
+
+    # -- revisions ---------------------------------------------------------
+
+    def head_sha(self) -> str:
+        """The commit HEAD points at.
+
+        :raises NoCommitsError: the current branch has no commit yet
+        """
+        try:
+            return self._repo.refs[b"HEAD"].decode("ascii")  # type: ignore[index]
+        except KeyError:
+            raise NoCommitsError(
+                f"git repository '{self.root}' has no commits yet; make the first one: "
+                "git add -A && git commit -m 'Initial commit'"
+            ) from None
+
+    def head_branch(self) -> str | None:
+        """The checked-out branch's short name (``main``), or None when HEAD is detached."""
+        names, _ = self._repo.refs.follow(b"HEAD")  # type: ignore[arg-type]
+        if len(names) < 2 or not names[-1].startswith(b"refs/heads/"):
+            return None
+        return os.fsdecode(names[-1][len(b"refs/heads/") :])
+
+    def resolve(self, rev: str) -> str:
+        """The commit sha ``rev`` names: branch, tag, (short) sha, ``HEAD~1``, ``v1^2``…
+
+        :raises UnknownRevisionError: when ``rev`` names no commit
+        """
+        return resolve_commit(self._repo, rev).id.decode("ascii")
+
+    def commit_info(self, sha: str) -> CommitInfo:
+        """Parents, author, committer, times and message of commit ``sha`` (or any rev)."""
+        commit = resolve_commit(self._repo, sha)
+        return CommitInfo(
+            sha=commit.id.decode("ascii"),
+            tree=commit.tree.decode("ascii"),
+            parents=tuple(p.decode("ascii") for p in commit.parents),
+            author=_text(commit.author),
+            author_time=commit.author_time,
+            author_tz=commit.author_timezone,
+            committer=_text(commit.committer),
+            commit_time=commit.commit_time,
+            commit_tz=commit.commit_timezone,
+            message=_text(commit.message),
+        )
+
+    # -- reading trees -----------------------------------------------------
+
+    def _tree(self, rev: str) -> Tree:
+        tree = self._repo[resolve_commit(self._repo, rev).tree]
+        assert isinstance(tree, Tree)
+        return tree
+
+    def _lookup(self, rev: str, path: str) -> tuple[int, Any] | None:
+        tree = self._tree(rev)
+        clean = path.strip("/")
+        if not clean:
+            return 0o040000, tree
+        try:
+            mode, sha = tree.lookup_path(self._repo.object_store.__getitem__, os.fsencode(clean))
+        except (KeyError, NotADirectoryError):
+            return None
+        return mode, self._repo[sha]
+
+    def read_file(self, rev: str, path: str) -> bytes | None:
+        """The bytes of ``path`` at ``rev`` (a symlink's target), or None when absent or a dir."""
+        found = self._lookup(rev, path)
+        if found is None or isinstance(found[1], Tree) or isinstance(found[1], Commit):
+            return None
+        return bytes(found[1].as_raw_string())
+
+    def list_files(self, rev: str, prefix: str = "") -> list[str]:
+        """Sorted paths of the files (and symlinks) at ``rev`` under directory ``prefix``.
+
+        ``prefix`` naming a file returns just that file; an absent one returns ``[]``.
+        """
+        found = self._lookup(rev, prefix)
+        if found is None:
+            return []
+        base = prefix.strip("/")
+        if not isinstance(found[1], Tree):
+            return [] if _worktree.is_gitlink(found[0]) else [base]
+        entries = _worktree.walk_tree(self._repo, found[1], os.fsencode(base))
+        return sorted(os.fsdecode(p) for p, _sha, mode in entries if not _worktree.is_gitlink(mode))
+
+    # -- identity and commits -----------------------------------------------
+
+    def identity(self, kind: Kind = "author") -> tuple[str, str]:
+        """``(name, email)`` git would use for ``kind`` (``author`` or ``committer``).
+
+        :raises IdentityError: nothing configured; the message says how to configure it
+        """
+        return read_identity(self.config(), kind)
+
+    def commit_tree(
+        self,
+        tree: str,
+        parents: list[str],
+        message: str,
+        author: str | None = None,
+        committer: str | None = None,
+        timestamp: int | None = None,
+    ) -> str:
+        """Write a commit object (no ref moves) and return its sha.
+
+        :param tree: sha of the root tree, e.g. from :meth:`snapshot_tree`
+        :param parents: parent shas, first parent first
+        :param message: stored as given (DVC's experiment messages have no final newline)
+        :param author: ``Name <email>``; default :meth:`identity` ``("author")``
+        :param committer: ``Name <email>``; default :meth:`identity` ``("committer")``
+        :param timestamp: unix seconds for both lines; default ``GIT_*_DATE`` or now
+        """
+        commit = Commit()
+        commit.tree = tree.encode("ascii")  # type: ignore[assignment]
+        commit.parents = [p.encode("ascii") for p in parents]  # type: ignore[misc]
+        commit.author = (author or "{} <{}>".format(*self.identity("author"))).encode()
+        commit.committer = (committer or "{} <{}>".format(*self.identity("committer"))).encode()
+        commit.author_time, commit.author_timezone = commit_date("author", timestamp)
+        commit.commit_time, commit.commit_timezone = commit_date("committer", timestamp)
+        commit.encoding = None
+        commit.message = message.encode("utf-8")
+        store = self._repo.object_store
+        for sha in [tree, *parents]:
+            if sha.encode("ascii") not in store:
+                raise GitError(f"cannot commit: object {sha} is not in '{self.git_dir}'")
+        store.add_object(commit)
+        return commit.id.decode("ascii")
+
+    # -- refs (compare-and-swap) -------------------------------------------
+
+    def get_ref(self, name: str) -> str | None:
+        """The sha ``name`` points at (symbolic refs followed), or None."""
+        return _refs.get_ref(self._repo, name)
+
+    def set_ref(
+        self,
+        name: str,
+        new: str,
+        expected_old: str | None = None,
+        *,
+        force: bool = False,
+        message: str | None = None,
+    ) -> None:
+        """Point ref ``name`` at ``new``, atomically, only if it still holds ``expected_old``.
+
+        :param expected_old: the sha the caller last saw; None means "must not exist yet"
+        :param force: skip the check (``exp run -f``)
+        :param message: reflog message
+        :raises RefConflictError: the ref is not at ``expected_old`` or is locked
+        """
+        _refs.set_ref(self._repo, name, new, expected_old, force=force, message=message)
+
+    def delete_ref(self, name: str, expected_old: str | None = None) -> bool:
+        """Delete ref ``name``; with ``expected_old``, only if it still points there.
+
+        :returns: False when the ref did not exist (and nothing was expected)
+        :raises RefConflictError: the ref moved away from ``expected_old``
+        """
+        return _refs.delete_ref(self._repo, name, expected_old)
+
+    def iter_refs(self, prefix: str = "refs/") -> dict[str, str]:
+        """``{full ref name: sha}`` for every ref whose name starts with ``prefix``."""
+        return _refs.iter_refs(self._repo, prefix)
+
+    # -- work tree ---------------------------------------------------------
+
+    def status(self) -> GitStatus:
+        """Staged, unstaged and untracked changes of the work tree (``git status``)."""
+        return _worktree.status(self._repo, self.config())
+
+    def is_ignored(self, path: str) -> bool:
+        """Whether gitignore rules ignore ``path`` (work-tree-relative or absolute).
+
+        Reads nested ``.gitignore`` files, ``.git/info/exclude`` and the global
+        excludes file. Rules only: a tracked file can still be "ignored".
+        """
+        return _worktree.is_ignored(self._repo, self.config(), path)
+
+    def snapshot_tree(self, extra_paths: list[str] | tuple[str, ...] = ()) -> str:
+        """The tree DVC commits for an experiment, written to the object store.
+
+        Index + ``git add -u`` (tracked files as they are now, deletions included) +
+        ``extra_paths`` (forced in even if untracked or ignored; directories recursively).
+        The real index, HEAD and work tree are left alone.
+        """
+        return _worktree.snapshot_tree(self._repo, self.config(), list(extra_paths))
+
+    def checkout_files(self, rev: str, paths: list[str] | None = None) -> list[str]:
+        """Make ``paths`` (files or dirs; None = all) in the work tree match ``rev``.
+
+        Files of ``rev`` are written with their modes; tracked files under ``paths``
+        that ``rev`` lacks are deleted; untracked files are kept. Index and HEAD stay.
+
+        :returns: the paths written or deleted
+        """
+        return _worktree.checkout_files(self._repo, self.config(), self._tree(rev), paths)
+
