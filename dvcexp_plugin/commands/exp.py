@@ -13,6 +13,24 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                                 help="Run and review experiments.")
     sub = exp.add_subparsers(dest="exp_cmd", metavar="COMMAND")
 
+    from dvcexp_plugin.commands.repro import add_repro_arguments
+
+    run = sub.add_parser(
+        "run", parents=parents, help="Run or resume an experiment.",
+        description="Reproduce the pipeline as an experiment: results are committed to "
+        "refs/exps/... and left in the workspace; HEAD does not move.",
+    )
+    add_repro_arguments(run)
+    run.add_argument("-S", "--set-param", "--params", action="append", default=[],
+                     metavar="[<filename>:]<param_name>=<param_value>",
+                     help="Use the specified param value when reproducing pipelines.")
+    run.add_argument("-n", "--name", metavar="<name>",
+                     help="Human-readable experiment name. If not specified, a name will be "
+                     "auto-generated.")
+    run.add_argument("-m", "--message", metavar="<message>",
+                     help="Custom commit message to use when committing the experiment.")
+    run.set_defaults(func=run_exp)
+
     show = sub.add_parser("show", parents=parents, help="Print experiments.")
     show.add_argument("-a", "--all-branches", action="store_true",
                       help="Show experiments derived from the tip of all Git branches.")
@@ -105,4 +123,18 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"{branch or baseline[:7]}:")
         for name, sha in exps:
             print(f"\t{sha[:7]} [{name}]")
+    return 0
+
+
+def run_exp(args: argparse.Namespace) -> int:
+    from dvcexp_plugin.commands.loading import load_repo_pipeline
+    from dvcexp_plugin.experiments.run import run_experiment
+    from dvcexp_plugin.plugins import plugin_manager
+
+    repo, pipeline = load_repo_pipeline()
+    result = run_experiment(repo, pipeline, args, cwd=os.getcwd(), out=sys.stdout)
+    if result.sha and result.ref:
+        plugin_manager().hook.dvcexp_experiment_saved(
+            name=result.name, ref=result.ref, sha=result.sha, baseline=result.baseline
+        )
     return 0

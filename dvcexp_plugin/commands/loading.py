@@ -11,7 +11,6 @@ from dvcexp_plugin.repo import Repo
 def load_repo_pipeline() -> tuple[Repo, Pipeline]:
     """The repository around the working directory and all its stages."""
     from dvcexp_plugin.lock import read_lockfile
-
     from dvcexp_plugin.pipeline.datasources import load_data_stages
 
     repo = Repo.discover()

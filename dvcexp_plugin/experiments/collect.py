@@ -50,12 +50,14 @@ def _lock_entries(read: FileReader, stages: list[Stage]) -> dict[str, dict[str, 
     for stage in stages:
         if stage.data_source:
             raw = read(stage.dvcfile)
-            entries[stage.addressing] = (parse_yaml(raw.decode(), stage.dvcfile) or {}) if raw else {}
+            data = parse_yaml(raw.decode(), stage.dvcfile) if raw else None
+            entries[stage.addressing] = data if isinstance(data, dict) else {}
             continue
         if stage.lockfile not in locks:
             raw = read(stage.lockfile)
             data = parse_yaml(raw.decode(), stage.lockfile) if raw else None
-            locks[stage.lockfile] = (data or {}).get("stages") or {} if isinstance(data, dict) else {}
+            stages_data = data.get("stages") if isinstance(data, dict) else None
+            locks[stage.lockfile] = stages_data if isinstance(stages_data, dict) else {}
         entries[stage.addressing] = locks[stage.lockfile].get(stage.name) or {}
     return entries
 

@@ -56,18 +56,16 @@ class Context:
                 raise ResolveError(f"cannot load '{item}' as it's partially loaded already")
             if loaded is None:
                 raise ResolveError(f"cannot partially load '{item}' as it's already loaded.")
-            overlap = sorted(set(keys) & set(loaded))
-            if overlap:
-                raise ResolveError(
-                    f"cannot partially load '{item}' as it's already loaded: "
-                    + ", ".join(overlap)
-                )
+            if set(keys) & set(loaded):
+                raise ResolveError(f"cannot load '{item}' as it's partially loaded already")
         try:
             data = read_params_file(os.path.join(self.root, path), shown_as=path)
         except ParamsFileError as exc:
             raise ResolveError(str(exc)) from exc
         if not isinstance(data, dict):
-            raise ResolveError(f"'{path}' must contain a dictionary to be used in 'vars'")
+            raise ResolveError(
+                f"expected a dictionary, got '{type(data).__name__}' in file '{path}'"
+            )
         if keys:
             selected: dict[str, Any] = {}
             for key in keys:

@@ -213,6 +213,15 @@ class DvcfileResolver:
     def _build_stage(self, name: str, data: dict[str, Any], wdir: str) -> Stage:
         base = f"stages.{name}"
         cmd = data["cmd"]
+        for part in cmd if isinstance(cmd, list) else [cmd]:
+            if isinstance(part, (dict, list)):
+                # DVC keeps such a cmd as data and fails when running it
+                raise _fail(
+                    f"{base}.cmd", self.relpath,
+                    f"a command must be text, got {type(part).__name__}; to expand a "
+                    "dictionary into CLI flags put it in a longer string "
+                    "('python train.py ${opts}')",
+                )
         if isinstance(cmd, list):
             cmd = [to_str(c) for c in cmd]
         elif not isinstance(cmd, str):

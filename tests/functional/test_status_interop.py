@@ -81,3 +81,15 @@ def test_lock_is_byte_identical_to_dvc_repro(example: Path, tmp_path: Path) -> N
     assert dvc("repro", cwd=twin).returncode == 0
     assert (example / "dvc.lock").read_bytes() == (twin / "dvc.lock").read_bytes()
     assert "Data and pipelines are up to date." in dvc("status", cwd=example).stdout
+
+
+def test_exp_show_reads_dvc_experiments_as_dvc(example: Path) -> None:
+    env_free = dvc("exp", "run", "-n", "exp-a", cwd=example)
+    assert env_free.returncode == 0, env_free.stderr
+    assert dvc("exp", "run", "-n", "exp-b", "-S", "train.lr=0.2", cwd=example).returncode == 0
+    ours = run_cli("exp", "show", "--json", cwd=example)
+    theirs = dvc("exp", "show", "--json", cwd=example)
+    assert ours.returncode == 0, ours.stderr
+    assert json.loads(ours.stdout) == json.loads(theirs.stdout)
+    ours_csv = run_cli("exp", "show", "--csv", cwd=example).stdout
+    assert ours_csv == dvc("exp", "show", "--csv", cwd=example).stdout

@@ -1,0 +1,160 @@
+"""``exp run`` in the workspace: overrides, repro, one experiment commit, one ref.
+
+The flow, as DVC's workspace executor: check the name and the git identity
+before touching anything; apply ``-S`` overrides to the params files; print
+``Reproducing experiment '<name>'``; reproduce (stage commands see
+``DVC_EXP_NAME`` and ``DVC_EXP_BASELINE_REV``); then snapshot the tree DVC
+commits (tracked changes, staged new files, the dvc.yaml/dvc.lock of stages
+that ran, their untracked non-ignored deps and uncached outputs, top-level
+params/metrics/plots files), commit it with the baseline as only parent, and
+publish it compare-and-swap at ``refs/exps/<b[:2]>/<b[2:]>/<name>`` through the
+``dvcexp_snapshot`` hook. HEAD never moves; the results stay in the workspace.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import posixpath
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from dvcexp_plugin.errors import DvcExpError
+from dvcexp_plugin.pipeline import Pipeline, Stage
+from dvcexp_plugin.pipeline.stage import is_url
+from dvcexp_plugin.repo import Repo
+
+
+class ExperimentExistsError(DvcExpError):
+    """An experiment of that name already exists for the baseline."""
+
+
+@dataclass
+class ExperimentResult:
+    """What ``exp run`` made."""
+
+    name: str
+    baseline: str
+    ref: str | None
+    sha: str | None
+
+
+def exp_message(ran_entries: dict[str, Any], message: str | None) -> str:
+    """DVC's commit message: ``dvc: commit experiment <sha256 of the ran stages>``."""
+    if message:
+        return message
+    from dvcexp_plugin.experiments.names import exp_hash
+
+    return f"dvc: commit experiment {exp_hash(ran_entries)}"
+
+
+def _top_level_files(root: str, pipeline: Pipeline) -> list[str]:
+    from dvcexp_plugin.pipeline.yamlio import load_yaml_file
+
+    found: list[str] = []
+    for dvcfile in pipeline.dvcfiles:
+        data = load_yaml_file(os.path.join(root, dvcfile), shown_as=dvcfile) or {}
+        base = posixpath.dirname(dvcfile)
+        for key in ("params", "metrics"):
+            for item in data.get(key) or []:
+                if isinstance(item, str):
+                    found.append(posixpath.normpath(posixpath.join(base, item)))
+        plots = data.get("plots") or []
+        for item in plots if isinstance(plots, list) else []:
+            if isinstance(item, str):
+                found.append(posixpath.normpath(posixpath.join(base, item)))
+            elif isinstance(item, dict):
+                for name, props in item.items():
+                    ys = (props or {}).get("y") if isinstance(props, dict) else None
+                    sources = list(ys) if isinstance(ys, dict) else [name]
+                    for source in sources:
+                        found.append(posixpath.normpath(posixpath.join(base, str(source))))
+    return [p for p in found if os.path.exists(os.path.join(root, p))]
+
+
+def stage_files(root: str, stage: Stage, git: Any) -> list[str]:
+    """DVC's ``_get_stage_files``: what a stage that ran adds to the experiment commit."""
+    files = [stage.dvcfile]
+    if not stage.data_source:
+        files.append(stage.lockfile)
+    for dep in stage.deps:
+        path = stage.repo_path(dep)
+        if is_url(dep) or path.startswith("../") or not os.path.exists(os.path.join(root, path)):
+            continue
+        if not git.is_ignored(path):
+            files.append(path)
+    for out in stage.outs:
+        path = stage.repo_path(out.path)
+        if not out.cache and os.path.exists(os.path.join(root, path)) and not git.is_ignored(path):
+            files.append(path)
+    return files
+
+
+def run_experiment(
+    repo: Repo,
+    pipeline: Pipeline,
+    args: argparse.Namespace,
+    cwd: str,
+    out: TextIO,
+) -> ExperimentResult:
+    """``dvcexp exp run`` in the workspace (see module docstring)."""
+    from dvcexp_plugin import params as params_mod
+    from dvcexp_plugin.experiments.names import random_name, validate_name
+    from dvcexp_plugin.git.exp_refs import ExpRef
+    from dvcexp_plugin.git.repo import GitRepo
+    from dvcexp_plugin.lock import read_lockfile
+    from dvcexp_plugin.plugins import plugin_manager
+    from dvcexp_plugin.repro_flow import reproduce
+
+    git = GitRepo.find(repo.root)
+    baseline = git.head_sha()
+    git.identity("author")  # fail before anything changes when git has no identity
+    if args.name:
+        validate_name(args.name)
+        name = args.name
+        existing = git.get_ref(ExpRef(baseline, name).ref)
+        if existing and not args.force:
+            raise ExperimentExistsError(
+                f"Experiment conflicts with existing experiment '{name}'. To overwrite the "
+                "existing experiment run: dvcexp exp run -f ..."
+            )
+    else:
+        name = random_name(lambda n: git.get_ref(ExpRef(baseline, n).ref) is not None)
+    overrides = params_mod.parse_set_params(list(args.set_param or []))
+    if overrides:
+        if params_mod.has_sweeps(overrides):
+            raise DvcExpError("Sweep overrides can't be used without `--queue`")
+        params_mod.apply_all(repo.root, overrides)
+    print(f"Reproducing experiment '{name}'", file=out)
+    env = {"DVC_EXP_NAME": name, "DVC_EXP_BASELINE_REV": baseline}
+    ran: list[str] = []
+    if overrides:
+        # reload: -S may change interpolated values of the pipeline
+        from dvcexp_plugin.commands.loading import load_repo_pipeline
+
+        repo, pipeline = load_repo_pipeline()
+    reproduce(repo, pipeline, args, cwd=cwd, out=out, env=env, ran=ran)
+    graph = pipeline.graph
+    ran_stages = [graph.by_address[a] for a in ran if a in graph.by_address]
+    entries: dict[str, Any] = {}
+    extra: list[str] = []
+    for stage in ran_stages:
+        if not stage.data_source:
+            lock = read_lockfile(os.path.join(repo.root, stage.lockfile))
+            entries[stage.name] = lock.get(stage.name) or {}
+        extra.extend(stage_files(repo.root, stage, git))
+    extra.extend(_top_level_files(repo.root, pipeline))
+    for files in overrides:
+        path = posixpath.normpath(posixpath.join(os.path.relpath(cwd, repo.root), files))
+        if os.path.exists(os.path.join(repo.root, path)):
+            extra.append(path)
+    message = exp_message(entries, getattr(args, "message", None))
+    ref = ExpRef(baseline, name).ref
+    results = plugin_manager().hook.dvcexp_snapshot(
+        git=git, baseline=baseline, ref=ref, paths=sorted(set(extra)), message=message,
+        force=bool(args.force),
+    )
+    sha = results[0] if results else None
+    print("", file=out)
+    print(f"Ran experiment(s): {name}", file=out)
+    print("Experiment results have been applied to your workspace.", file=out)
+    return ExperimentResult(name=name, baseline=baseline, ref=ref, sha=sha)
