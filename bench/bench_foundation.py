@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -37,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from dvcexp_plugin.hashing import file_md5
 
@@ -58,14 +60,37 @@ TARGETS = {"resolve": None, "status cold": 0.5, "status warm": 0.3}
 HASH_TARGET = 0.8
 
 
-def run(cmd: list[str], cwd: Path) -> tuple[float, str]:
-    """Run ``cmd`` in ``cwd``; return (wall seconds, stdout). Fails on exit != 0."""
-    start = time.perf_counter()
+class Sample(NamedTuple):
+    """One timed call: wall seconds, CPU seconds (user + sys) and its stdout."""
+
+    wall: float
+    cpu: float
+    out: str
+
+
+class Timings(NamedTuple):
+    """Per tool (ours first, then the reference): wall and CPU times of the timed runs."""
+
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cmd: list[str], cwd: Path) -> Sample:
+    """Run ``cmd`` in ``cwd`` and time it. Fails on exit != 0.
+
+    CPU time is less sensitive to other load on the machine than wall time.
+    """
+    cpu, start = _children_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
-    return wall, proc.stdout
+    return Sample(wall, cpu, proc.stdout)
 
 
 def drop_page_cache() -> bool:
@@ -79,29 +104,32 @@ def drop_page_cache() -> bool:
 
 
 def alternate(
-    runs: int, tools: dict[str, Callable[[], tuple[float, str]]],
+    runs: int, tools: dict[str, Callable[[], Sample]],
     before: dict[str, Callable[[], object]] | None = None,
-) -> tuple[dict[str, list[float]], dict[str, str]]:
+) -> tuple[Timings, dict[str, str]]:
     """One untimed warm-up per tool, then ``runs`` timed rounds in turn.
 
     :param before: per tool, untimed preparation run before each call
-    :returns: per tool, the wall times and the last stdout
+    :returns: the timings and, per tool, the last stdout
     """
-    times: dict[str, list[float]] = {name: [] for name in tools}
+    times = Timings({name: [] for name in tools}, {name: [] for name in tools})
     outputs: dict[str, str] = {}
     for round_no in range(runs + 1):
         for name, call in tools.items():
             if before and name in before:
                 before[name]()
-            wall, outputs[name] = call()
+            sample = call()
+            outputs[name] = sample.out
             if round_no:
-                times[name].append(wall)
-            print(f"  {name:5s} {'warm-up' if not round_no else round_no}: {wall:7.3f}s",
+                times.wall[name].append(sample.wall)
+                times.cpu[name].append(sample.cpu)
+            label = round_no or "warm-up"
+            print(f"  {name:6s} {label:>7}: {sample.wall:7.3f}s wall {sample.cpu:7.3f}s CPU",
                   flush=True)
     return times, outputs
 
 
-def bench_resolve(runs: int) -> tuple[dict[str, list[float]], str]:
+def bench_resolve(runs: int) -> tuple[Timings, str]:
     """Measure 1: resolve the 195-stage corpus pipeline."""
     shutil.rmtree(CORPUS_COPY, ignore_errors=True)
     shutil.copytree(CORPUS, CORPUS_COPY)
@@ -131,7 +159,7 @@ def forget_dvc(repo: Path) -> None:
     shutil.rmtree(SITE_CACHE, ignore_errors=True)
 
 
-def bench_status(runs: int, cold: bool, repo: Path = REPO) -> tuple[dict[str, list[float]], str]:
+def bench_status(runs: int, cold: bool, repo: Path = REPO) -> tuple[Timings, str]:
     """Measure 2: ``status`` on a generated repo, cold or warm."""
     if not (repo / "dvc.lock").exists():
         raise SystemExit(f"{repo} not found: run `python bench/gen_repo.py {repo}` first")
@@ -160,7 +188,7 @@ def bench_status(runs: int, cold: bool, repo: Path = REPO) -> tuple[dict[str, li
     return times, "; ".join(notes)
 
 
-def bench_hash(runs: int) -> tuple[dict[str, list[float]], str]:
+def bench_hash(runs: int) -> tuple[Timings, str]:
     """Measure 3: md5 of a 1 GiB file, ours in process vs md5sum."""
     if not BIG_FILE.exists() or BIG_FILE.stat().st_size != 2**30:
         rng = random.Random(0)
@@ -169,22 +197,22 @@ def bench_hash(runs: int) -> tuple[dict[str, list[float]], str]:
                 fobj.write(rng.randbytes(2**22))
     digests: dict[str, str] = {}
 
-    def ours() -> tuple[float, str]:
-        start = time.perf_counter()
+    def ours() -> Sample:
+        cpu, start = time.process_time(), time.perf_counter()
         digests["ours"] = file_md5(str(BIG_FILE))
-        return time.perf_counter() - start, digests["ours"]
+        return Sample(time.perf_counter() - start, time.process_time() - cpu, digests["ours"])
 
-    def md5sum() -> tuple[float, str]:
-        wall, out = run(["md5sum", str(BIG_FILE)], Path("/tmp"))
-        digests["md5sum"] = out.split()[0]
-        return wall, out
+    def md5sum() -> Sample:
+        sample = run(["md5sum", str(BIG_FILE)], Path("/tmp"))
+        digests["md5sum"] = sample.out.split()[0]
+        return sample
 
     try:
         times, _ = alternate(runs, {"ours": ours, "md5sum": md5sum})
     finally:
         BIG_FILE.unlink(missing_ok=True)
     same = digests["ours"] == digests["md5sum"]
-    speed = {name: 1024 / statistics.median(t) for name, t in times.items()}
+    speed = {name: 1024 / statistics.median(t) for name, t in times.wall.items()}
     return times, (("digests equal" if same else f"DIGESTS DIFFER: {digests}")
                    + f"; ours {speed['ours']:.0f} MiB/s, md5sum {speed['md5sum']:.0f} MiB/s")
 
@@ -194,16 +222,27 @@ class Row:
     """One measure's result: times of ours and of the reference tool."""
 
     measure: str
-    ours: list[float]
-    ref_name: str
-    ref: list[float]
+    times: Timings
     note: str
 
     @property
-    def ratio(self) -> float:
-        """Our median / the reference's; for hashing, our share of md5sum's speed."""
-        ours, ref = statistics.median(self.ours), statistics.median(self.ref)
+    def ref_name(self) -> str:
+        """The reference tool (``dvc`` or ``md5sum``)."""
+        return list(self.times.wall)[1]
+
+    def _ratio(self, values: dict[str, list[float]]) -> float:
+        ours, ref = (statistics.median(v) for v in values.values())
         return ref / ours if self.measure == "hashing" else ours / ref
+
+    @property
+    def ratio(self) -> float:
+        """Our median wall / the reference's; for hashing, our share of md5sum's speed."""
+        return self._ratio(self.times.wall)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """As :attr:`ratio`, on CPU time (less sensitive to other load)."""
+        return self._ratio(self.times.cpu)
 
     @property
     def target(self) -> str:
@@ -230,15 +269,19 @@ def fmt(values: list[float]) -> str:
 def table(rows: list[Row]) -> str:
     """The results as a Markdown table."""
     lines = [
-        "| measure | ours: median (min–max) s | reference | ref: median (min–max) s "
-        "| ratio | target | met |",
-        "|---|---|---|---|---|---|---|",
+        "| measure | ours: wall median (min–max) s | reference | ref: wall median (min–max) s "
+        "| ratio (wall) | target | met | CPU s ours / ref | ratio (CPU) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         met = {True: "yes", False: "**no**", None: "—"}[r.met]
-        ratio = f"{r.ratio:.2f}" + (" of md5sum" if r.measure == "hashing" else "×")
-        lines.append(f"| {r.measure} | {fmt(r.ours)} | {r.ref_name} | {fmt(r.ref)} "
-                     f"| {ratio} | {r.target} | {met} |")
+        unit = " of md5sum" if r.measure == "hashing" else "×"
+        ours, ref = (statistics.median(v) for v in r.times.cpu.values())
+        lines.append(
+            f"| {r.measure} | {fmt(r.times.wall['ours'])} | {r.ref_name} "
+            f"| {fmt(r.times.wall[r.ref_name])} | {r.ratio:.2f}{unit} | {r.target} | {met} "
+            f"| {ours:.2f} / {ref:.2f} | {r.cpu_ratio:.2f}{unit} |"
+        )
     return "\n".join(lines)
 
 
@@ -252,9 +295,9 @@ def versions() -> dict[str, str]:
         "machine": f"{cpu}, {os.cpu_count()} cores, {int(mem) // 2**20} GiB RAM, "
                    f"Linux {platform.release()}, /tmp on {fs.splitlines()[-1].split()[1]}",
         "python": sys.version.split()[0],
-        "dvcexp": run([DVCEXP, "--version"], HERE)[1].strip(),
-        "dvc": run([DVC, "--version"], HERE)[1].strip(),
-        "md5sum": run(["md5sum", "--version"], HERE)[1].splitlines()[0],
+        "dvcexp": run([DVCEXP, "--version"], HERE).out.strip(),
+        "dvc": run([DVC, "--version"], HERE).out.strip(),
+        "md5sum": run(["md5sum", "--version"], HERE).out.splitlines()[0],
     }
 
 
@@ -285,7 +328,10 @@ Date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}
 warm-up, alternating ours/reference; wall time of the whole process (hashing:
 our `file_md5` call in process vs the `md5sum` process). Ratio = our median /
 reference median (hashing: md5sum median / our median, i.e. our share of
-md5sum's speed).
+md5sum's speed). Targets are judged on wall time. CPU time (user + sys of the
+process; in process for our hashing) is shown too because other jobs shared
+the 2 cores during runs (see the load averages below) and CPU time is much
+less sensitive to that than wall time.
 
 - **resolve**: `dvcexp stage list --all --json` vs `dvc stage list --all` on a
   copy of `/work/shared/corpus/pwr-ai__JuDDGES` (195 stages) with `git init`
@@ -349,9 +395,11 @@ def main() -> None:
             continue
         name, measure = measures[key]
         print(f"{name}:", flush=True)
+        load_before = os.getloadavg()[0]
         times, note = measure()
-        ours, ref = times
-        rows.append(Row(name, times[ours], ref, times[ref], note))
+        # other processes on the machine make the times noisy: say so
+        note += f"; 1-min load average {load_before:.1f} → {os.getloadavg()[0]:.1f}"
+        rows.append(Row(name, times, note))
     print()
     print(table(rows))
     for row in rows:

@@ -49,3 +49,7 @@ class CacheError(DvcExpError):
 
 class LockfileError(DvcExpError):
     """dvc.lock is unreadable or of an unsupported schema."""
+
+
+class InvalidSetParamError(DvcExpError):
+    """A ``-S/--set-param`` override cannot be parsed or applied."""

@@ -12,7 +12,7 @@ from dvcexp_plugin.pipeline import Pipeline, Stage
 from dvcexp_plugin.plan import Plan, ReproOptions, plan_repro
 from dvcexp_plugin.repo import Repo, unquote
 from dvcexp_plugin.reproduce import ReproductionError, execute, frozen_warning, skip_lines
-from dvcexp_plugin.stage_runner import REPRODUCED
+from dvcexp_plugin.stage_runner import REPRODUCED, shown_address
 from dvcexp_plugin.status import StatusChecker
 
 UP_TO_DATE = "Data and pipelines are up to date."
@@ -38,8 +38,20 @@ def reproduce(
     cwd: str,
     out: TextIO,
     env: dict[str, str] | None = None,
+    ran: list[str] | None = None,
+    summary: bool = True,
 ) -> int:
-    """Plan and run; returns the exit code (errors are raised)."""
+    """Plan and run; returns the exit code (errors are raised).
+
+    :param ran: filled with the addressings of the stages that reproduced (ran,
+        restored from the run-cache, verified), in DVC's order — DVC's return
+        value of ``Repo.reproduce``; also on failure, with those that did
+    :param summary: print ``dvc repro``'s closing lines (``Data and pipelines are
+        up to date.``, the git hint, ``Use `dvc push` …``); ``dvc exp run``
+        prints none of them
+    """
+    if ran is None:
+        ran = []
     from dvcexp_plugin.cache import ObjectCache
     from dvcexp_plugin.statcache import StatCache
     from dvcexp_plugin.status import StatusChecker
@@ -100,7 +112,7 @@ def reproduce(
         plan.to_run = chosen
         to_run = {s.addressing for s in chosen}
     if args.dry:
-        return _dry_run(repo, pipeline, plan, args, out)
+        return _dry_run(repo, pipeline, plan, args, out, cwd, summary)
     reported: set[str] = set()  # data sources verified here, before the engine
     data_sources = [s for s in plan.order if s.data_source]
     if data_sources:
@@ -114,17 +126,26 @@ def reproduce(
                 commit_data_source(repo.root, stage, hasher)
                 print("", file=out)
                 reported.add(stage.addressing)
+                ran.append(stage.addressing)
         plan.to_run = [s for s in plan.to_run if not s.data_source]
     if not plan.to_run:
-        _print_lines(skip_lines(plan, exclude=reported)[1], out)
-        print(PUSH_HINT if reported else UP_TO_DATE, file=out)
+        _print_lines(skip_lines(plan, reported, repo.root, cwd)[1], out)
+        if summary:
+            print(PUSH_HINT if reported else UP_TO_DATE, file=out)
         return 0
     on_error = "ignore" if args.ignore_errors else "keep-going" if args.keep_going else "fail"
     outcome = execute(
         repo, pipeline, plan, jobs=max(1, args.jobs), on_error=on_error,
         force_downstream=args.force_downstream, env=env, out=out, exclude=reported,
-        pull=args.pull,
+        pull=args.pull, cwd=cwd,
     )
+    graph = pipeline.graph
+    ran.extend(s.addressing for s in plan.to_run
+               if (outcome.results.get(s.addressing) or {}).get("status") in REPRODUCED)
+
+    def shown(address: str) -> str:
+        return shown_address(graph.by_address[address], repo.root, cwd)
+
     if outcome.engine_error and not outcome.failed:
         raise ReproductionError(
             f"{outcome.engine_error} (run files kept in '{os.path.relpath(outcome.run_dir or '')}')"
@@ -132,21 +153,22 @@ def reproduce(
     if outcome.failed and on_error == "fail":
         first = outcome.failed[0]
         detail = outcome.results.get(first, {}).get("error") or "the stage's job failed"
-        raise ReproductionError(f"failed to reproduce '{first}': {detail}")
+        raise ReproductionError(f"failed to reproduce '{shown(first)}': {detail}")
     leftover = outcome.unprinted + outcome.trailing if on_error != "fail" else outcome.trailing
     if leftover and outcome.ends_reproduced:
         print("", file=out)
     _print_lines(leftover, out)
     if outcome.failed and on_error == "keep-going":
-        names = _join([f"'{a}'" for a in outcome.failed])
+        names = _join([f"'{shown(a)}'" for a in outcome.failed])
         segment = " stages:" if len(outcome.failed) > 1 else ""
         raise ReproductionError(f"failed to reproduce{segment} {names}")
-    reproduced = [a for a, r in outcome.results.items() if r.get("status") in REPRODUCED]
+    reproduced = [a for a in ran if a in outcome.results]
     changed_files: list[str] = []
     for result in outcome.results.values():
         changed_files += [f for f in result.get("changed_files") or [] if f not in changed_files]
-    _git_hint(repo, changed_files, cwd, out)
-    print(PUSH_HINT if reproduced or reported else UP_TO_DATE, file=out)
+    if summary:
+        _git_hint(repo, changed_files, cwd, out)
+        print(PUSH_HINT if reproduced or reported else UP_TO_DATE, file=out)
     return 0
 
 
@@ -177,7 +199,13 @@ def _git_hint(repo: Repo, changed: list[str], cwd: str, out: TextIO) -> None:
 
 
 def _dry_run(
-    repo: Repo, pipeline: Pipeline, plan: Plan, args: argparse.Namespace, out: TextIO
+    repo: Repo,
+    pipeline: Pipeline,
+    plan: Plan,
+    args: argparse.Namespace,
+    out: TextIO,
+    cwd: str,
+    summary: bool = True,
 ) -> int:
     """``--dry``: DVC's lines for each planned stage, nothing changed on disk.
 
@@ -195,14 +223,15 @@ def _dry_run(
     reproduced = False
     for stage in plan.order:
         address = stage.addressing
+        shown = shown_address(stage, repo.root, cwd)
         if previous:
             print("", file=out)
         if stage.frozen:
-            _print_lines([frozen_warning(stage)], out)
+            _print_lines([frozen_warning(stage, shown)], out)
         force = address in forced
         if not force and address not in changed:
             prefix = "" if stage.data_source else "Stage "
-            print(f"{prefix}'{address}' didn't change, skipping", file=out)
+            print(f"{prefix}'{shown}' didn't change, skipping", file=out)
             previous = False
             continue
         previous = reproduced = True
@@ -211,11 +240,12 @@ def _dry_run(
         if stage.frozen or not stage.cmd:
             continue
         if not force and _dry_cache_hit(repo, stage, plan.changed.get(address) or []):
-            print(f"Stage '{address}' is cached - skipping run, checking out outputs", file=out)
-        print(f"Running stage '{address}':", file=out)
+            print(f"Stage '{shown}' is cached - skipping run, checking out outputs", file=out)
+        print(f"Running stage '{shown}':", file=out)
         for command in stage.cmd if isinstance(stage.cmd, list) else [stage.cmd]:
             print(f"> {command}", file=out)
-    print(PUSH_HINT if reproduced else UP_TO_DATE, file=out)
+    if summary:
+        print(PUSH_HINT if reproduced else UP_TO_DATE, file=out)
     return 0
 
 

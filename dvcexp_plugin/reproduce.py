@@ -22,7 +22,12 @@ from dvcexp_plugin.pipeline import Pipeline, Stage
 from dvcexp_plugin.pipeline.spec import stage_to_spec
 from dvcexp_plugin.plan import Plan
 from dvcexp_plugin.repo import Repo
-from dvcexp_plugin.stage_runner import THREAD_VARS, USER_THREAD_ENV, blank_after
+from dvcexp_plugin.stage_runner import (
+    THREAD_VARS,
+    USER_THREAD_ENV,
+    blank_after,
+    shown_address,
+)
 
 
 class ReproductionError(DvcExpError):
@@ -36,6 +41,8 @@ class RunOutcome:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     engine_error: str | None = None
+    #: the engine's last error, whatever its kind
+    engine_message: str | None = None
     run_dir: str | None = None
     #: DVC's lines for the unchanged stages after the last job
     trailing: list[tuple[str, str]] = field(default_factory=list)
@@ -49,18 +56,20 @@ class RunOutcome:
 Line = tuple[str, str]
 
 
-def frozen_warning(stage: Stage) -> Line:
+def frozen_warning(stage: Stage, shown: str | None = None) -> Line:
     """DVC's warning for a frozen stage it meets while reproducing."""
-    return ("err", f"WARNING: stage: '{stage.addressing}' is frozen. Its dependencies are "
-                   "not going to be reproduced.")
+    return ("err", f"WARNING: stage: '{shown or stage.addressing}' is frozen. Its "
+                   "dependencies are not going to be reproduced.")
 
 
 def skip_lines(
-    plan: Plan, exclude: set[str] | None = None
+    plan: Plan, exclude: set[str] | None = None, root: str | None = None,
+    cwd: str | None = None,
 ) -> tuple[dict[str, list[Line]], list[Line]]:
     """DVC's lines for the planned stages the engine does not run, in DVC's order.
 
     :param exclude: stages already reported (data sources verified beforehand)
+    :param root: with ``cwd``: stages are named relative to ``cwd``, as DVC does
     :returns: (rule addressing → lines printed just before that stage's job, lines
         after the last job). A frozen stage's warning precedes it, run or not.
     """
@@ -70,13 +79,14 @@ def skip_lines(
     for stage in plan.order:
         if stage.addressing in (exclude or ()):
             continue
+        shown = shown_address(stage, root or "", cwd if root else None)
         if stage.frozen:
-            pending.append(frozen_warning(stage))
+            pending.append(frozen_warning(stage, shown))
         if stage.addressing in to_run:
             before[stage.addressing], pending = pending, []
         else:
             prefix = "" if stage.data_source else "Stage "
-            pending.append(("out", f"{prefix}'{stage.addressing}' didn't change, skipping"))
+            pending.append(("out", f"{prefix}'{shown}' didn't change, skipping"))
     return before, pending
 
 
@@ -110,6 +120,7 @@ def execute(
     on_error: str | None = None,
     exclude: set[str] | None = None,
     pull: bool = False,
+    cwd: str | None = None,
 ) -> RunOutcome:
     """Run ``plan.to_run`` through the engine; return what each stage did.
 
@@ -117,6 +128,7 @@ def execute(
         ``keep_going``). With ``ignore`` a failed job lets its dependents run.
     :param exclude: planned stages already reported by the caller
     :param pull: ``--pull`` (see :class:`dvcexp_plugin.stage_runner.StageRunner`)
+    :param cwd: the user's working directory; messages name stages relative to it
 
     Each job prints DVC's lines for the unchanged stages that precede it in
     ``plan.order``; the lines after the last job come back in
@@ -135,7 +147,7 @@ def execute(
     names = rule_names(stages)
     graph = pipeline.graph
     upstream = {s.addressing: list(graph.upstream[s.addressing]) for s in stages}
-    before, trailing = skip_lines(plan, exclude)
+    before, trailing = skip_lines(plan, exclude, repo.root, cwd)
     # Snakemake's priority: DVC's order first (one job at a time = dvc repro's order)
     order = [s.addressing for s in plan.order if s.addressing in names]
     priorities = {a: len(order) - i for i, a in enumerate(order)}
@@ -150,6 +162,7 @@ def execute(
         "force_downstream": force_downstream,
         "on_error": on_error,
         "pull": pull,
+        "cwd": cwd,
         "env": env or {},
         "rules": {
             names[s.addressing]: {
@@ -159,7 +172,8 @@ def execute(
                 # DVC prints a blank line before a stage when the one before it
                 # reproduced; that is the previous job in DVC's order, or nothing
                 "previous": previous.get(s.addressing, []),
-                "dependents": (dependents(pipeline, s.addressing)
+                "dependents": ([shown_address(graph.by_address[d], repo.root, cwd)
+                                for d in dependents(pipeline, s.addressing)]
                                if on_error == "keep-going" else []),
             }
             for s in stages
@@ -190,6 +204,11 @@ def execute(
     finally:
         os.environ.pop(USER_THREAD_ENV, None)
     outcome = _collect(run_dir, names)
+    if proc.returncode != 0 and not outcome.failed and not outcome.engine_error:
+        # the engine failed without any stage failing: never report success
+        outcome.engine_error = outcome.engine_message or (
+            f"the engine exited with code {proc.returncode}"
+        )
     outcome.trailing = trailing
     outcome.ends_reproduced = blank_after(
         os.path.join(run_dir, "results"), [names[a] for a in reversed(order)]
@@ -228,9 +247,12 @@ def _collect(run_dir: str, names: dict[str, str]) -> RunOutcome:
             failed = by_rule.get(event.get("rule", ""))
             if failed and failed not in outcome.failed and failed not in outcome.results:
                 outcome.failed.append(failed)
-        if event.get("event") == "FAILED" and event.get("exception") != "WorkflowError":
+        if event.get("event") == "FAILED":
             message = " ".join(str(event.get("message", "")).split())
-            outcome.engine_error = f"{event.get('exception')}: {message}"
+            outcome.engine_message = f"{event.get('exception')}: {message}"
+            # a WorkflowError is Snakemake's summary of failed jobs, unless no job failed
+            if event.get("exception") != "WorkflowError":
+                outcome.engine_error = outcome.engine_message
     return outcome
 
 

@@ -32,15 +32,23 @@ class StageRecorder:
     :param stage: the stage
     :param cache: the object cache
     :param hasher: workspace hashes for this job
+    :param lock_shown: the lock file's path in messages (repo-relative by default)
     """
 
     def __init__(
-        self, root: str, stage: Stage, cache: ObjectCache, hasher: WorkspaceHasher
+        self,
+        root: str,
+        stage: Stage,
+        cache: ObjectCache,
+        hasher: WorkspaceHasher,
+        lock_shown: str | None = None,
     ) -> None:
         self.root = root
         self.stage = stage
         self.cache = cache
         self.hasher = hasher
+        #: the lock file's path in messages (DVC: relative to the cwd)
+        self.lock_shown = lock_shown or stage.lockfile
         #: repo paths changed for git by :meth:`commit_entry`
         self.changed_files: list[str] = []
 
@@ -218,7 +226,7 @@ class StageRecorder:
         if update.generated or update.updated:
             self.changed_files.append(self.stage.lockfile)
         self.changed_files.extend(g for g in gitignores if g not in self.changed_files)
-        return update.messages(self.stage.lockfile)
+        return update.messages(self.lock_shown)
 
     def _ignore_cached_outputs(self) -> list[str]:
         changed = []

@@ -63,8 +63,28 @@ class StageResult:
     changed_files: list[str] = field(default_factory=list)
 
 
-def stage_env(root: str, stage: Stage, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a stage command: the user's, plus DVC's variables."""
+def shown_address(stage: Stage, root: str, cwd: str | None) -> str:
+    """The stage's name as DVC prints it: its addressing relative to ``cwd``.
+
+    DVC's ``addressing`` uses the dvc.yaml path relative to the working
+    directory (``../dvc.yaml:train`` from a subdirectory, ``train`` beside it).
+    """
+    if cwd is None:
+        return stage.addressing
+    rel = os.path.relpath(os.path.join(root, stage.dvcfile), cwd).replace(os.sep, "/")
+    if stage.data_source:
+        return rel
+    return stage.name if rel == "dvc.yaml" else f"{rel}:{stage.name}"
+
+
+def stage_env(
+    root: str, stage: Stage, extra: dict[str, str] | None = None, shown: str | None = None
+) -> dict[str, str]:
+    """The environment of a stage command: the user's, plus DVC's variables.
+
+    :param shown: the name DVC prints for the stage (``DVC_STAGE``), see
+        :func:`shown_address`; the repo-relative addressing by default
+    """
     env = dict(os.environ)
     saved = env.pop(USER_THREAD_ENV, None)
     if saved is not None:
@@ -75,7 +95,7 @@ def stage_env(root: str, stage: Stage, extra: dict[str, str] | None = None) -> d
                 env[name] = value
     env.update(extra or {})
     env["DVC_ROOT"] = root
-    env["DVC_STAGE"] = stage.addressing
+    env["DVC_STAGE"] = shown or stage.addressing
     return env
 
 
@@ -99,6 +119,8 @@ class StageRunner:
     :param out: where progress lines go (DVC prints them on stdout)
     :param pull: ``--pull``: outputs that are only missing are checked out
         ("pulled") from the local cache instead of reproduced
+    :param cwd: the user's working directory (messages name stages and lock
+        files relative to it, as DVC); None: repo-relative
     """
 
     def __init__(
@@ -109,11 +131,15 @@ class StageRunner:
         env: dict[str, str] | None = None,
         out: Any = None,
         pull: bool = False,
+        cwd: str | None = None,
     ) -> None:
         self.root = root
         self.stage = stage
         self.force = force
         self.pull = pull
+        #: names and paths in messages are shown relative to the user's cwd, as DVC
+        self.cwd = cwd
+        self.shown = shown_address(stage, root, cwd)
         self.env = env or {}
         self.out = out or sys.stdout
         self.cache = ObjectCache.for_repo(root)
@@ -127,7 +153,9 @@ class StageRunner:
         stage = self.stage
         with StatCache(self.root) as stat_cache:
             hasher = WorkspaceHasher(self.root, stat_cache)
-            recorder = StageRecorder(self.root, stage, self.cache, hasher)
+            lock_shown = (os.path.relpath(os.path.join(self.root, stage.lockfile), self.cwd)
+                          if self.cwd else None)
+            recorder = StageRecorder(self.root, stage, self.cache, hasher, lock_shown)
             try:
                 status, lines = self._decide_and_act(hasher, recorder)
                 error = None
@@ -143,7 +171,7 @@ class StageRunner:
     ) -> tuple[str, list[str]]:
         stage = self.stage
         if stage.frozen:
-            self.say(f"Verifying outputs in frozen stage: '{stage.addressing}'")
+            self.say(f"Verifying outputs in frozen stage: '{self.shown}'")
             recorder.verify_outputs()
             return "verified", []
         locked = read_lockfile(os.path.join(self.root, stage.lockfile)).get(stage.name) or {}
@@ -151,20 +179,20 @@ class StageRunner:
         always = stage.always_changed or stage.is_callback
         if not self.force and not always and inputs_match(current, locked):
             if recorder.outputs_unchanged(locked):
-                self.say(f"Stage '{stage.addressing}' didn't change, skipping")
+                self.say(f"Stage '{self.shown}' didn't change, skipping")
                 return "skipped", []
             if self.pull and self._only_missing_outputs(hasher, locked):
                 # DVC's --pull: data missing but nothing else changed → pull, check out
-                self.say(f"Pulling data for stage: '{stage.addressing}'")
+                self.say(f"Pulling data for stage: '{self.shown}'")
                 if recorder.outputs_restorable(locked) and recorder.restore_outputs(locked):
                     return "pulled", []
-                self.say(f"Unable to pull data for stage: '{stage.addressing}'")
+                self.say(f"Unable to pull data for stage: '{self.shown}'")
             # outputs deleted or modified: DVC restores the lock's outputs from
             # the cache and says so as for a run-cache hit
             if (can_run_cache(stage) and recorder.outputs_restorable(locked)
                     and recorder.restore_outputs(locked)):
                 self.say(
-                    f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs"
+                    f"Stage '{self.shown}' is cached - skipping run, checking out outputs"
                 )
                 return "cached", recorder.commit_entry(locked)
         if not self.force and can_run_cache(stage):
@@ -172,11 +200,11 @@ class StageRunner:
             if (cached is not None and recorder.outputs_restorable(cached)
                     and recorder.restore_outputs(cached)):
                 self.say(
-                    f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs"
+                    f"Stage '{self.shown}' is cached - skipping run, checking out outputs"
                 )
                 return "cached", recorder.commit_entry(cached)
         recorder.remove_outputs()
-        self.say(f"Running stage '{stage.addressing}':")
+        self.say(f"Running stage '{self.shown}':")
         self._run_commands()
         hasher.forget_all()
         entry = recorder.record_outputs(current)
@@ -199,7 +227,7 @@ class StageRunner:
         stage = self.stage
         commands = stage.cmd if isinstance(stage.cmd, list) else [stage.cmd]
         cwd = os.path.join(self.root, stage.wdir)
-        env = stage_env(self.root, stage, self.env)
+        env = stage_env(self.root, stage, self.env, self.shown)
         for command in commands:
             self.say(f"> {command}")
             argv = shell_argv(command)
@@ -243,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     if spec.get("force_downstream") and not force:
         force = any(_upstream_ran(results_dir, up) for up in job.get("upstream", []))
     runner = StageRunner(spec["root"], stage, force=force, env=spec.get("env"),
-                         pull=bool(spec.get("pull")))
+                         pull=bool(spec.get("pull")), cwd=spec.get("cwd"))
     result = runner.run()
     os.makedirs(results_dir, exist_ok=True)
     tmp = os.path.join(results_dir, f".{rule}.json.tmp")
@@ -260,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0  # DVC goes on with the dependents
         if on_error == "keep-going":
             print(f"WARNING: {result.error}", file=sys.stderr, flush=True)
-            dependents = job.get("dependents", [])
+            dependents = job.get("dependents", [])  # already shown relative to the cwd
             if dependents:
                 names = _join([f"'{d}'" for d in dependents])
                 which = "Stages" if len(dependents) > 1 else "Stage"

@@ -94,7 +94,8 @@ class SnakemakeTranslator:
         :param all_stages: every stage of the pipeline (to map deps onto outputs)
         :param upstream: addressing → upstream addressings (engine shape)
         :param spec: the run's spec file; selects the engine shape
-        :param run_dir: where sentinels go (engine shape)
+        :param run_dir: the run's folder (engine shape; sentinels go under the
+            engine's workdir, as relative ``done/<rule>`` paths)
         :param dir_outputs: repo paths known to be directories (from dvc.lock)
         :param priorities: addressing → Snakemake ``priority`` (engine shape: DVC's
             order, so that one job at a time runs the stages in ``dvc repro``'s order)
@@ -122,14 +123,14 @@ class SnakemakeTranslator:
                 # that stage, in order), delete outputs before a job (a skip would
                 # have to check them out again) and after a failure (DVC keeps
                 # them), back up persist outputs and leave .snakemake_timestamp files.
-                done = os.path.join(run_dir, "done")
+                # sentinel paths are relative to the engine's per-run workdir: Snakemake
+                # reads braces in input/output paths as wildcards, escaped or not,
+                # and the repository's path may hold some
                 ups = [names[u] for u in upstream.get(stage.addressing, []) if u in names]
-                paths = RulePaths([_q(os.path.join(done, u)) for u in ups],
-                                  [f"touch({_q(os.path.join(done, rule))})"])
-                command = (
-                    f"{shlex.quote(python)} -m dvcexp_plugin.stage_runner "
-                    f"{shlex.quote(spec)} {{rule}}"
-                )
+                paths = RulePaths([_q(f"done/{u}") for u in ups], [f"touch({_q(f'done/{rule}')})"])
+                fixed = f"{shlex.quote(python)} -m dvcexp_plugin.stage_runner {shlex.quote(spec)}"
+                # braces in paths must survive Snakemake's formatting of the shell line
+                command = fixed.replace("{", "{{").replace("}", "}}") + " {rule}"
             else:
                 prefix = f" --prefix {shlex.quote(self.prefix)}" if self.prefix else ""
                 command = f"dvcexp stage-run{prefix} {{rule}}"

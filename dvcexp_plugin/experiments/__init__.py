@@ -1,0 +1,1 @@
+"""Experiments: names, run, queue, show, apply, branch and remove."""

@@ -132,15 +132,19 @@ def run_experiment(
         from dvcexp_plugin.commands.loading import load_repo_pipeline
 
         repo, pipeline = load_repo_pipeline()
-    reproduce(repo, pipeline, args, cwd=cwd, out=out, env=env, ran=ran)
+    reproduce(repo, pipeline, args, cwd=cwd, out=out, env=env, ran=ran, summary=False)
     graph = pipeline.graph
     ran_stages = [graph.by_address[a] for a in ran if a in graph.by_address]
     entries: dict[str, Any] = {}
-    extra: list[str] = []
     for stage in ran_stages:
         if not stage.data_source:
             lock = read_lockfile(os.path.join(repo.root, stage.lockfile))
             entries[stage.name] = lock.get(stage.name) or {}
+    extra: list[str] = []
+    # the tree holds the files of every stage, run or skipped: a no-op re-run gives
+    # the same tree as the run before it (seen with DVC 3.67.1); the hash covers
+    # only the stages that ran
+    for stage in pipeline.stages:
         extra.extend(stage_files(repo.root, stage, git))
     extra.extend(_top_level_files(repo.root, pipeline))
     for files in overrides:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 
+from dulwich.errors import RefFormatError
 from dulwich.file import FileLocked
 from dulwich.objects import ObjectID
-from dulwich.refs import Ref, RefFormatError, check_ref_format
+from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
 
 from dvcexp_plugin.git.errors import GitError, RefConflictError

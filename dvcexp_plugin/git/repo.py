@@ -7,11 +7,13 @@ Everything here takes and returns ``str``: shas are 40-hex strings, paths are
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dulwich.errors import NotGitRepository
-from dulwich.objects import Commit, Tree
+from dulwich.errors import NotGitRepository, NotTreeError
+from dulwich.objects import Commit, ObjectID, SubmoduleEncountered, Tree
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from dvcexp_plugin.git import refs as _refs
@@ -20,7 +22,6 @@ from dvcexp_plugin.git.errors import (
     GitError,
     NoCommitsError,
     NotAGitRepoError,
-    UnknownRevisionError,
 )
 from dvcexp_plugin.git.identity import Kind, commit_date, read_identity
 from dvcexp_plugin.git.revisions import resolve_commit
@@ -64,6 +65,9 @@ class GitRepo:
             )
         self._repo = repo
         self._config: StackedConfig | None = None
+        # close pack files when this object goes, or at exit before modules are torn
+        # down: dulwich otherwise prints "Exception ignored in ... __del__" at shutdown
+        self._finalizer = weakref.finalize(self, repo.close)
 
     @classmethod
     def find(cls, path: PathLike | GitRepo = ".", *, require_commit: bool = True) -> GitRepo:
@@ -90,8 +94,8 @@ class GitRepo:
         return found
 
     def close(self) -> None:
-        """Release pack file handles."""
-        self._repo.close()
+        """Release pack file handles (also done on garbage collection and at exit)."""
+        self._finalizer()
 
     def __enter__(self) -> GitRepo:
         return self
@@ -112,13 +116,8 @@ class GitRepo:
         """Absolute path of this work tree's control directory (``.git``)."""
         return os.fsdecode(self._repo.controldir())
 
-    @property
-    def dulwich(self) -> Repo:
-        """The underlying dulwich repository, for code inside this package."""
-        return self._repo
-
-    def config(self) -> StackedConfig:
-        """The repo/global/system config stack (read once per ``GitRepo``)."""
+    def _config_stack(self) -> StackedConfig:
+        # repo/global/system config, read once per GitRepo
         if self._config is None:
             self._config = self._repo.get_config_stack()
         return self._config
@@ -131,7 +130,7 @@ class GitRepo:
         :raises NoCommitsError: the current branch has no commit yet
         """
         try:
-            return self._repo.refs[b"HEAD"].decode("ascii")  # type: ignore[index]
+            return self._repo.refs[Ref(b"HEAD")].decode("ascii")
         except KeyError:
             raise NoCommitsError(
                 f"git repository '{self.root}' has no commits yet; make the first one: "
@@ -140,7 +139,7 @@ class GitRepo:
 
     def head_branch(self) -> str | None:
         """The checked-out branch's short name (``main``), or None when HEAD is detached."""
-        names, _ = self._repo.refs.follow(b"HEAD")  # type: ignore[arg-type]
+        names, _ = self._repo.refs.follow(Ref(b"HEAD"))
         if len(names) < 2 or not names[-1].startswith(b"refs/heads/"):
             return None
         return os.fsdecode(names[-1][len(b"refs/heads/") :])
@@ -182,7 +181,7 @@ class GitRepo:
             return 0o040000, tree
         try:
             mode, sha = tree.lookup_path(self._repo.object_store.__getitem__, os.fsencode(clean))
-        except (KeyError, NotADirectoryError):
+        except (KeyError, NotTreeError, SubmoduleEncountered):
             return None
         return mode, self._repo[sha]
 
@@ -214,7 +213,7 @@ class GitRepo:
 
         :raises IdentityError: nothing configured; the message says how to configure it
         """
-        return read_identity(self.config(), kind)
+        return read_identity(self._config_stack(), kind)
 
     def commit_tree(
         self,
@@ -235,8 +234,8 @@ class GitRepo:
         :param timestamp: unix seconds for both lines; default ``GIT_*_DATE`` or now
         """
         commit = Commit()
-        commit.tree = tree.encode("ascii")  # type: ignore[assignment]
-        commit.parents = [p.encode("ascii") for p in parents]  # type: ignore[misc]
+        commit.tree = ObjectID(tree.encode("ascii"))
+        commit.parents = [ObjectID(p.encode("ascii")) for p in parents]
         commit.author = (author or "{} <{}>".format(*self.identity("author"))).encode()
         commit.committer = (committer or "{} <{}>".format(*self.identity("committer"))).encode()
         commit.author_time, commit.author_timezone = commit_date("author", timestamp)
@@ -245,7 +244,7 @@ class GitRepo:
         commit.message = message.encode("utf-8")
         store = self._repo.object_store
         for sha in [tree, *parents]:
-            if sha.encode("ascii") not in store:
+            if ObjectID(sha.encode("ascii")) not in store:
                 raise GitError(f"cannot commit: object {sha} is not in '{self.git_dir}'")
         store.add_object(commit)
         return commit.id.decode("ascii")
@@ -290,7 +289,7 @@ class GitRepo:
 
     def status(self) -> GitStatus:
         """Staged, unstaged and untracked changes of the work tree (``git status``)."""
-        return _worktree.status(self._repo, self.config())
+        return _worktree.status(self._repo, self._config_stack())
 
     def is_ignored(self, path: str) -> bool:
         """Whether gitignore rules ignore ``path`` (work-tree-relative or absolute).
@@ -298,7 +297,7 @@ class GitRepo:
         Reads nested ``.gitignore`` files, ``.git/info/exclude`` and the global
         excludes file. Rules only: a tracked file can still be "ignored".
         """
-        return _worktree.is_ignored(self._repo, self.config(), path)
+        return _worktree.is_ignored(self._repo, self._config_stack(), path)
 
     def snapshot_tree(self, extra_paths: list[str] | tuple[str, ...] = ()) -> str:
         """The tree DVC commits for an experiment, written to the object store.
@@ -307,7 +306,7 @@ class GitRepo:
         ``extra_paths`` (forced in even if untracked or ignored; directories recursively).
         The real index, HEAD and work tree are left alone.
         """
-        return _worktree.snapshot_tree(self._repo, self.config(), list(extra_paths))
+        return _worktree.snapshot_tree(self._repo, self._config_stack(), list(extra_paths))
 
     def checkout_files(self, rev: str, paths: list[str] | None = None) -> list[str]:
         """Make ``paths`` (files or dirs; None = all) in the work tree match ``rev``.
@@ -317,5 +316,5 @@ class GitRepo:
 
         :returns: the paths written or deleted
         """
-        return _worktree.checkout_files(self._repo, self.config(), self._tree(rev), paths)
+        return _worktree.checkout_files(self._repo, self._config_stack(), self._tree(rev), paths)
 

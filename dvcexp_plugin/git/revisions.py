@@ -27,7 +27,7 @@ def _unknown(rev: str) -> UnknownRevisionError:
 
 def peel_to_commit(repo: Repo, sha: bytes, rev: str) -> Commit:
     """The commit ``sha`` is, or the annotated tag at ``sha`` points to."""
-    obj = repo[sha]  # type: ignore[index]
+    obj = repo[ObjectID(sha)]
     while isinstance(obj, Tag):
         obj = repo[obj.object[1]]
     if not isinstance(obj, Commit):
@@ -44,13 +44,13 @@ def _well_formed(name: bytes) -> bool:
 def _lookup_base(repo: Repo, base: bytes, rev: str) -> bytes:
     if base in (b"HEAD", b"@"):
         try:
-            return bytes(repo.refs[b"HEAD"])  # type: ignore[index]
+            return bytes(repo.refs[Ref(b"HEAD")])
         except KeyError:
             raise NoCommitsError(
                 f"'{rev}': the current branch has no commits yet; commit first"
             ) from None
     store = repo.object_store
-    if len(base) == 40 and _HEX.match(base) and base in store:
+    if len(base) == 40 and _HEX.match(base) and ObjectID(base) in store:
         return base
     # git's ref lookup order (gitrevisions(7) "<refname>"); only well-formed
     # names are tried, so a revision can never read a file outside .git/refs
@@ -65,7 +65,7 @@ def _lookup_base(repo: Repo, base: bytes, rev: str) -> bytes:
         if not _well_formed(candidate):
             continue
         try:
-            return bytes(repo.refs[candidate])  # type: ignore[index]
+            return bytes(repo.refs[Ref(candidate)])
         except (KeyError, ValueError):
             continue
     if _HEX.match(base) and len(base) < 40:

@@ -20,7 +20,8 @@ from dulwich.index import (
     build_file_from_blob,
     commit_tree,
 )
-from dulwich.objects import S_ISGITLINK, Blob, ObjectID, Tree
+from dulwich.objects import S_ISGITLINK, Blob, Commit, ObjectID, Tree
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from dvcexp_plugin.git.errors import GitError
@@ -146,10 +147,11 @@ def _full_index(repo: Repo) -> Index:
 
 def _head_entries(repo: Repo) -> dict[bytes, tuple[ObjectID, int]]:
     try:
-        head = repo[repo.refs[b"HEAD"]]  # type: ignore[index]
+        head = repo[repo.refs[Ref(b"HEAD")]]
     except KeyError:
         return {}
-    tree = repo[head.tree]  # type: ignore[attr-defined]
+    assert isinstance(head, Commit)
+    tree = repo[head.tree]
     assert isinstance(tree, Tree)
     return {path: (sha, mode) for path, sha, mode in walk_tree(repo, tree)}
 
@@ -252,12 +254,15 @@ def snapshot_tree(repo: Repo, config: Config, extra_paths: list[str]) -> str:
         try:
             files = list(_expand(root, rel))
         except FileNotFoundError:
-            raise GitError(f"'{extra}' does not exist; it cannot be added to the experiment") from None
+            raise GitError(
+                f"'{extra}' does not exist; it cannot be added to the experiment"
+            ) from None
         for path in files:
             full = os.path.join(root, path)
             st = os.lstat(full)
             old = index[path] if path in index else None
-            entries[path] = (reader.blob_id(full, st), reader.mode_of(st, getattr(old, "mode", None)))
+            mode = reader.mode_of(st, getattr(old, "mode", None))
+            entries[path] = (reader.blob_id(full, st), mode)
     blobs = [(path, sha, mode) for path, (sha, mode) in entries.items()]
     return commit_tree(repo.object_store, blobs).decode("ascii")
 
@@ -268,13 +273,18 @@ def _in_scope(path: bytes, scopes: list[bytes] | None) -> bool:
     return any(not s or path == s or path.startswith(s + b"/") for s in scopes)
 
 
-def _make_parents(root: bytes, path: bytes) -> None:
+def _make_parents(root: bytes, path: bytes, index: Index) -> None:
     parts = path.split(b"/")[:-1]
-    current = root
-    for part in parts:
-        current = os.path.join(current, part)
+    for depth in range(1, len(parts) + 1):
+        rel = b"/".join(parts[:depth])
+        current = os.path.join(root, rel)
         if os.path.islink(current) or os.path.isfile(current):
-            os.unlink(current)  # a file (or link) where the tree has a directory
+            if rel not in index:  # never destroy an untracked file
+                raise GitError(
+                    f"cannot write '{os.fsdecode(path)}': untracked file "
+                    f"'{os.fsdecode(rel)}' is in the way; move it first"
+                )
+            os.unlink(current)  # a tracked file became a directory
         if not os.path.isdir(current):
             os.mkdir(current)
 
@@ -299,6 +309,15 @@ def checkout_files(
     reader = _WorkTreeReader(repo, config, index, write=False)
     wanted = {p: (sha, mode) for p, sha, mode in walk_tree(repo, tree) if _in_scope(p, scopes)}
     changed: list[bytes] = []
+    # deletions first, so a tracked directory can turn into a file
+    for path in sorted(index.paths()):
+        if path in wanted or not _in_scope(path, scopes):
+            continue
+        full = os.path.join(root, path)
+        if os.path.islink(full) or os.path.isfile(full):
+            os.unlink(full)
+            _prune_empty_dirs(root, path)
+            changed.append(path)
     for path, (sha, mode) in sorted(wanted.items()):
         if is_gitlink(mode) or b".git" in path.split(b"/") or b".." in path.split(b"/"):
             continue
@@ -313,17 +332,9 @@ def checkout_files(
             )
         if st is not None and (reader.blob_id(full, st), reader.mode_of(st, mode)) == (sha, mode):
             continue
-        _make_parents(root, path)
+        _make_parents(root, path, index)
         blob = repo[sha]
         assert isinstance(blob, Blob)
         build_file_from_blob(blob, mode, full, honor_filemode=reader.filemode)
         changed.append(path)
-    for path in sorted(index.paths()):
-        if path in wanted or not _in_scope(path, scopes):
-            continue
-        full = os.path.join(root, path)
-        if os.path.islink(full) or os.path.isfile(full):
-            os.unlink(full)
-            _prune_empty_dirs(root, path)
-            changed.append(path)
     return sorted(os.fsdecode(p) for p in changed)

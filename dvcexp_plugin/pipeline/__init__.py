@@ -98,15 +98,20 @@ class Pipeline:
                 f"bad DVC file name '{shown}'. DVC files should be named 'dvc.yaml' "
                 f"or have a '.dvc' suffix (e.g. '{shown}.dvc')"
             )
-        if shown.endswith(".dvc"):
-            raise StageNotFoundError(
-                f"'{shown}' is a .dvc file; dvcexp only runs the stages of dvc.yaml files"
-            )
         dvcfile = posixpath.normpath(posixpath.join(here, shown))
-        exists = dvcfile in self.dvcfiles or os.path.isfile(os.path.join(self.root, dvcfile))
-        if exists and dvcfile not in self.dvcfiles:
+        if shown.endswith(".dvc"):
+            # a .dvc file is one stage, addressed by its path
+            data = [s for s in self.stages if s.dvcfile == dvcfile]
+            if data:
+                return data
+            if not os.path.isfile(os.path.join(self.root, dvcfile)):
+                raise StageNotFoundError(f"'{shown}' does not exist")
             raise StageNotFoundError(self._why_not_collected(dvcfile, shown))
         in_file = [s for s in self.stages if s.dvcfile == dvcfile]
+        collected = bool(in_file) or dvcfile in self.dvcfiles
+        exists = collected or os.path.isfile(os.path.join(self.root, dvcfile))
+        if exists and not collected:
+            raise StageNotFoundError(self._why_not_collected(dvcfile, shown))
         if name is None:
             if not exists:
                 raise StageNotFoundError(f"'{shown}' does not exist")

@@ -85,9 +85,12 @@ def describe(stage: Stage) -> str:
 
 def display_address(stage: Stage, root: str, cwd: str) -> str:
     """How DVC shows a stage to a user in ``cwd``: ``train`` for the dvc.yaml of
-    ``cwd``, otherwise the dvc.yaml's path relative to ``cwd`` (``../dvc.yaml:train``).
+    ``cwd``, otherwise the dvc.yaml's path relative to ``cwd`` (``../dvc.yaml:train``);
+    a ``.dvc`` file by its path (``../data.csv.dvc``).
     """
     path = os.path.relpath(os.path.join(root, stage.dvcfile), cwd).replace(os.sep, "/")
+    if stage.data_source:
+        return path  # a .dvc file is addressed by its path
     if path == DVCFILE:
         return stage.name
     return f"{path}:{stage.name}"

@@ -42,8 +42,12 @@ _REPLACED_TAGS = {
 }
 
 
-class Yaml12Loader(_BaseLoader):  # type: ignore[misc]
-    """A safe loader with YAML 1.2 core-schema scalars and no duplicate keys."""
+class _Yaml12Constructor:
+    """YAML 1.2 core-schema numbers and duplicate-key errors, for either PyYAML
+    loader (a mixin: ``super()`` is the loader's own constructor)."""
+
+    construct_scalar: Any  # provided by the PyYAML loader it is mixed into
+    construct_object: Any
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -64,7 +68,7 @@ class Yaml12Loader(_BaseLoader):  # type: ignore[misc]
                     mark,
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc,no-any-return]
 
     def construct_yaml_int(self, node: Any) -> int:
         text = str(self.construct_scalar(node)).replace("_", "")
@@ -84,6 +88,10 @@ class Yaml12Loader(_BaseLoader):  # type: ignore[misc]
         return float(text)
 
 
+class Yaml12Loader(_Yaml12Constructor, _BaseLoader):  # type: ignore[misc]
+    """A safe loader with YAML 1.2 core-schema scalars and no duplicate keys."""
+
+
 def _install_resolvers() -> None:
     resolvers: dict[Any, list[tuple[str, Any]]] = {}
     for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
@@ -97,23 +105,20 @@ def _install_resolvers() -> None:
     ):
         for first in firsts:
             resolvers.setdefault(first, []).append((tag, regexp))
+    loader: Any
     for loader in (Yaml12Loader, Yaml12PureLoader):
         loader.yaml_implicit_resolvers = resolvers
         loader.add_constructor("tag:yaml.org,2002:int", loader.construct_yaml_int)
         loader.add_constructor("tag:yaml.org,2002:float", loader.construct_yaml_float)
 
 
-class Yaml12PureLoader(yaml.SafeLoader):
+class Yaml12PureLoader(_Yaml12Constructor, yaml.SafeLoader):
     """The pure-Python twin of :class:`Yaml12Loader`.
 
     libyaml skips a tab after a plain scalar; ruamel (and so DVC) rejects it
     as "found character '\\t' that cannot start any token". PyYAML's Python
     scanner behaves as ruamel, so documents holding a tab are parsed with it.
     """
-
-    construct_mapping = Yaml12Loader.construct_mapping
-    construct_yaml_int = Yaml12Loader.construct_yaml_int
-    construct_yaml_float = Yaml12Loader.construct_yaml_float
 
 
 _install_resolvers()

@@ -67,16 +67,20 @@ def test_parse_expression_rejects_garbage(inner: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [
-        ("${lr}", 0.1),
-        ("${flag}", True),
-        ("${layers}", [1, 2]),
-        ("${nested.a}", {"b": 3}),
-        ("${none}", None),
-    ],
+    [("${lr}", 0.1), ("${flag}", True), ("${none}", None), ("${name}", "a b")],
 )
 def test_whole_string_keeps_the_native_type(text: str, value: Any) -> None:
     assert _resolve(text, key="deps") == value
+
+
+def test_whole_string_lists_and_dicts_only_in_foreach_and_matrix() -> None:
+    assert _resolve("${layers}", key="foreach") == [1, 2]
+    assert _resolve("${nested.a}", key="foreach") == {"b": 3}
+    # DVC: failed to parse 'stages.o.deps' in 'dvc.yaml': Cannot interpolate data of type 'list'
+    with pytest.raises(InterpolationError, match="Cannot interpolate data of type 'list'"):
+        _resolve("${layers}", key="deps")
+    with pytest.raises(InterpolationError, match="Cannot interpolate data of type 'dict'"):
+        _resolve("${nested.a}", key="meta")
 
 
 def test_values_inside_a_longer_string() -> None:
