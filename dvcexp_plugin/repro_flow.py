@@ -137,7 +137,7 @@ def reproduce(
     outcome = execute(
         repo, pipeline, plan, jobs=max(1, args.jobs), on_error=on_error,
         force_downstream=args.force_downstream, env=env, out=out, exclude=reported,
-        pull=args.pull, cwd=cwd,
+        pull=args.pull, cwd=cwd, allow_missing=args.allow_missing,
     )
     graph = pipeline.graph
     ran.extend(s.addressing for s in plan.to_run

@@ -121,6 +121,7 @@ def execute(
     exclude: set[str] | None = None,
     pull: bool = False,
     cwd: str | None = None,
+    allow_missing: bool = False,
 ) -> RunOutcome:
     """Run ``plan.to_run`` through the engine; return what each stage did.
 
@@ -129,6 +130,7 @@ def execute(
     :param exclude: planned stages already reported by the caller
     :param pull: ``--pull`` (see :class:`dvcexp_plugin.stage_runner.StageRunner`)
     :param cwd: the user's working directory; messages name stages relative to it
+    :param allow_missing: ``--allow-missing`` (see ``StageRunner``)
 
     Each job prints DVC's lines for the unchanged stages that precede it in
     ``plan.order``; the lines after the last job come back in
@@ -162,6 +164,7 @@ def execute(
         "force_downstream": force_downstream,
         "on_error": on_error,
         "pull": pull,
+        "allow_missing": allow_missing,
         "cwd": cwd,
         "env": env or {},
         "rules": {

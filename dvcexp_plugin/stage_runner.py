@@ -121,6 +121,8 @@ class StageRunner:
         ("pulled") from the local cache instead of reproduced
     :param cwd: the user's working directory (messages name stages and lock
         files relative to it, as DVC); None: repo-relative
+    :param allow_missing: ``--allow-missing``: outputs that are only missing
+        (deleted, not in the cache) do not make the stage changed
     """
 
     def __init__(
@@ -132,11 +134,13 @@ class StageRunner:
         out: Any = None,
         pull: bool = False,
         cwd: str | None = None,
+        allow_missing: bool = False,
     ) -> None:
         self.root = root
         self.stage = stage
         self.force = force
         self.pull = pull
+        self.allow_missing = allow_missing
         #: names and paths in messages are shown relative to the user's cwd, as DVC
         self.cwd = cwd
         self.shown = shown_address(stage, root, cwd)
@@ -175,10 +179,17 @@ class StageRunner:
             recorder.verify_outputs()
             return "verified", []
         locked = read_lockfile(os.path.join(self.root, stage.lockfile)).get(stage.name) or {}
-        current = input_entry(stage, hasher, ParamsReader(self.root))
+        reader = ParamsReader(self.root)
+        # --allow-missing: a deleted dep counts as its lock entry says (DVC checks
+        # the upstream stage's lock too; here the lock entry is taken as is)
+        missing_as = ({i.get("path"): i for i in locked.get("deps") or []}
+                      if self.allow_missing else None)
+        current = input_entry(stage, hasher, reader, missing_as)
         always = stage.always_changed or stage.is_callback
         if not self.force and not always and inputs_match(current, locked):
-            if recorder.outputs_unchanged(locked):
+            if recorder.outputs_unchanged(locked) or (
+                self.allow_missing and self._only_missing_outputs(hasher, locked)
+            ):
                 self.say(f"Stage '{self.shown}' didn't change, skipping")
                 return "skipped", []
             if self.pull and self._only_missing_outputs(hasher, locked):
@@ -203,6 +214,8 @@ class StageRunner:
                     f"Stage '{self.shown}' is cached - skipping run, checking out outputs"
                 )
                 return "cached", recorder.commit_entry(cached)
+        if missing_as:
+            current = input_entry(stage, hasher, reader)  # running needs every dep
         recorder.remove_outputs()
         self.say(f"Running stage '{self.shown}':")
         self._run_commands()
@@ -271,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     if spec.get("force_downstream") and not force:
         force = any(_upstream_ran(results_dir, up) for up in job.get("upstream", []))
     runner = StageRunner(spec["root"], stage, force=force, env=spec.get("env"),
-                         pull=bool(spec.get("pull")), cwd=spec.get("cwd"))
+                         pull=bool(spec.get("pull")), cwd=spec.get("cwd"),
+                         allow_missing=bool(spec.get("allow_missing")))
     result = runner.run()
     os.makedirs(results_dir, exist_ok=True)
     tmp = os.path.join(results_dir, f".{rule}.json.tmp")

@@ -33,9 +33,13 @@ def item_for(path: str, info: HashInfo) -> dict[str, Any]:
     return dep_item(path, info.md5, info.size, info.nfiles, info.isexec)
 
 
-def deps_items(stage: Stage, hasher: WorkspaceHasher) -> list[dict[str, Any]]:
+def deps_items(
+    stage: Stage, hasher: WorkspaceHasher, missing_as: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Lock items for the stage's deps as they are now.
 
+    :param missing_as: path → lock item to use for a dep that is missing
+        (``--allow-missing``: a deleted dep is no change)
     :raises MissingDependencyError: a local dependency is missing
     """
     items = []
@@ -44,6 +48,9 @@ def deps_items(stage: Stage, hasher: WorkspaceHasher) -> list[dict[str, Any]]:
         if is_url(dep):
             continue  # remote deps are not hashed locally (DVC needs a remote fs)
         info = hasher.hash(stage.repo_path(dep))
+        if info is None and missing_as and dep in missing_as:
+            items.append(dict(missing_as[dep]))
+            continue
         if info is None:
             missing.append(dep)
             continue
@@ -81,9 +88,18 @@ def params_values(stage: Stage, reader: ParamsReader) -> dict[str, dict[str, Any
     return values
 
 
-def input_entry(stage: Stage, hasher: WorkspaceHasher, reader: ParamsReader) -> dict[str, Any]:
-    """The lock entry without outs: what decides whether the stage must run."""
-    return build_entry(stage.cmd, deps_items(stage, hasher), params_values(stage, reader), [])
+def input_entry(
+    stage: Stage,
+    hasher: WorkspaceHasher,
+    reader: ParamsReader,
+    missing_as: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The lock entry without outs: what decides whether the stage must run.
+
+    :param missing_as: see :func:`deps_items`
+    """
+    deps = deps_items(stage, hasher, missing_as)
+    return build_entry(stage.cmd, deps, params_values(stage, reader), [])
 
 
 def inputs_match(current: dict[str, Any], locked: dict[str, Any]) -> bool:

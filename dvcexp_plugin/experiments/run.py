@@ -121,9 +121,8 @@ def run_experiment(
         name = random_name(lambda n: git.get_ref(ExpRef(baseline, n).ref) is not None)
     overrides = params_mod.parse_set_params(list(args.set_param or []))
     if overrides:
-        if params_mod.has_sweeps(overrides):
-            raise DvcExpError("Sweep overrides can't be used without `--queue`")
-        params_mod.apply_all(repo.root, overrides)
+        params_mod.reject_sweeps(overrides)
+        params_mod.apply_all(cwd, overrides)
     print(f"Reproducing experiment '{name}'", file=out)
     env = {"DVC_EXP_NAME": name, "DVC_EXP_BASELINE_REV": baseline}
     ran: list[str] = []

@@ -157,11 +157,22 @@ def test_allow_missing_skips_stages_whose_data_is_only_missing(tmp_path: Path) -
         "Stage 'eval' didn't change, skipping\n" + UP_TO_DATE
     )
     assert not (repo / "model.txt").exists()
-    # a real change still runs
-    (repo / "params.yaml").write_text("n: 4\n")
+    # a real change still runs; what follows it is judged as it comes
+    text = (repo / "dvc.yaml").read_text()
+    (repo / "dvc.yaml").write_text(text.replace("cp data.txt prep.txt", "cat data.txt > prep.txt"))
     result = ok(repo, "--allow-missing")
-    assert "Running stage 'train':" in result.stdout
-    assert count_log(repo)[3:] == ["train"]
+    assert result.stdout == (
+        "Running stage 'prep':\n"
+        "> cat data.txt > prep.txt && echo prep >> count.log\n"
+        "Updating lock file 'dvc.lock'\n"
+        "\n"
+        "Stage 'train' didn't change, skipping\n"
+        "Stage 'eval' didn't change, skipping\n"
+        + ADD_HINT.format(files="dvc.lock")
+        + PUSH
+    )
+    assert count_log(repo)[3:] == ["prep"]
+    assert not (repo / "metrics.txt").exists()
 
 
 def test_pull_without_a_remote_warns_and_goes_on(tmp_path: Path) -> None:
