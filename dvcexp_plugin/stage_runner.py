@@ -206,6 +206,8 @@ class StageRunner:
                     f"Stage '{self.shown}' is cached - skipping run, checking out outputs"
                 )
                 return "cached", recorder.commit_entry(locked)
+        if missing_as:
+            current = input_entry(stage, hasher, reader)  # running needs every dep
         if not self.force and can_run_cache(stage):
             cached = recorder.run_cache_lookup(current)
             if (cached is not None and recorder.outputs_restorable(cached)
@@ -214,8 +216,6 @@ class StageRunner:
                     f"Stage '{self.shown}' is cached - skipping run, checking out outputs"
                 )
                 return "cached", recorder.commit_entry(cached)
-        if missing_as:
-            current = input_entry(stage, hasher, reader)  # running needs every dep
         recorder.remove_outputs()
         self.say(f"Running stage '{self.shown}':")
         self._run_commands()

@@ -84,6 +84,10 @@ def _reader(git: GitRepo, sha: str) -> Any:
     return lambda path: git.read_file(sha, path)
 
 
+def _lister(git: GitRepo, sha: str) -> Any:
+    return lambda: git.list_files(sha)
+
+
 def _baseline_row(
     git: GitRepo, collector: RevisionCollector, baseline: str,
     exps: list[tuple[str, str]], param_deps: bool,
@@ -98,8 +102,7 @@ def _baseline_row(
         dated.append((exp_info.commit_time, sha, name))
     for commit_time, sha, name in sorted(dated, reverse=True):
         exp_data = collector.collect(_reader(git, sha), sha, _iso(commit_time),
-                                     list_files=lambda s=sha: git.list_files(s),
-                                     param_deps=param_deps)
+                                     list_files=_lister(git, sha), param_deps=param_deps)
         experiments.append({
             "revs": [{"rev": sha, "name": name, "data": exp_data, "error": None,
                       "experiments": None}],

@@ -147,7 +147,9 @@ def _check_supported(value: Any, source: str, path: str) -> None:
         )
 
 
-def _merge_into(into: dict[str, Any], new: dict[str, Any], prefix: str, source: str, old: str) -> None:
+def _merge_into(
+    into: dict[str, Any], new: dict[str, Any], prefix: str, source: str, old: str
+) -> None:
     for key, value in new.items():
         if key in into:
             if isinstance(into[key], dict) and isinstance(value, dict):

@@ -10,7 +10,6 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 IGNORE_FILE = ".dvcignore"
 #: never walked: git's and DVC's own directories
@@ -100,13 +99,15 @@ class DvcIgnore:
 
     def __init__(self, root: str) -> None:
         self.root = root
+        self._cache: dict[str, list[_Rule]] = {}
 
-    @lru_cache(maxsize=None)
     def _rules(self, reldir: str) -> list[_Rule]:
-        rules = _read_rules(os.path.join(self.root, reldir, self.filename))
-        if not reldir:
-            rules = self._root_rules() + rules
-        return rules
+        if reldir not in self._cache:
+            rules = _read_rules(os.path.join(self.root, reldir, self.filename))
+            if not reldir:
+                rules = self._root_rules() + rules
+            self._cache[reldir] = rules
+        return self._cache[reldir]
 
     def _root_rules(self) -> list[_Rule]:
         return []

@@ -8,7 +8,7 @@ stage writing below it).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from dvcexp_plugin.errors import PipelineError
 from dvcexp_plugin.pipeline.stage import Stage

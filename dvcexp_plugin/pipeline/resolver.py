@@ -157,7 +157,7 @@ class DvcfileResolver:
         for combo in combos:
             item: dict[str, Any] = {}
             fragments = []
-            for (axis, _), (index, value) in zip(axes, combo):
+            for (axis, _), (index, value) in zip(axes, combo, strict=True):
                 item[axis] = value
                 composite = isinstance(value, (dict, list))
                 fragments.append(f"{axis}{index}" if composite else to_str(value))
@@ -264,7 +264,10 @@ def _make_outputs(entry: Any, kind: str, where: str, relpath: str) -> list[Outpu
     if isinstance(entry, dict):
         if not entry:
             raise _fail(where, relpath, "expected a path or {path: {options}}, got {}")
-        return [_make_output(path, props or {}, kind, where, relpath) for path, props in entry.items()]
+        return [
+            _make_output(path, props or {}, kind, where, relpath)
+            for path, props in entry.items()
+        ]
     return [_make_output(entry, {}, kind, where, relpath)]
 
 

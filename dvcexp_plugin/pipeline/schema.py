@@ -83,7 +83,9 @@ class _Check:
                     f"remove '{key}' or use one of: {', '.join(sorted(allowed))}",
                 )
 
-    def options(self, props: dict[Any, Any], allowed: dict[str, tuple[type, ...]], where: str) -> None:
+    def options(
+        self, props: dict[Any, Any], allowed: dict[str, tuple[type, ...]], where: str
+    ) -> None:
         self.keys(props, allowed, where)
         for key, value in props.items():
             self.expect(value, allowed[key], f"{where}.{key}")

@@ -5,11 +5,11 @@ import inspect
 
 import pluggy
 import pytest
+from dvcexp_translators.base import TranslatorConformance
+from dvcexp_translators.snakemake import SnakemakeTranslator, rule_names
 
 from dvcexp_plugin import hookspecs
 from dvcexp_plugin.plugins import PluginError, get_translator, plugin_manager, translators
-from dvcexp_translators.base import TranslatorConformance
-from dvcexp_translators.snakemake import SnakemakeTranslator, rule_names
 
 HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
          if name.startswith("dvcexp_")]
