@@ -63,7 +63,7 @@ def collect_targets(pipeline: Pipeline, options: ReproOptions, cwd: str) -> list
         return [s for s in pipeline.stages if s.dvcfile == dvcfile] or (
             select_stages(pipeline, ["dvc.yaml"], cwd=cwd)
         )
-    return select_stages(pipeline, targets, recursive=options.recursive, cwd=cwd)
+    return select_stages(pipeline, targets, recursive=options.recursive, cwd=cwd, outputs=True)
 
 
 def _active_upstream(pipeline: Pipeline) -> dict[str, list[str]]:

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     repo, pipeline = load_repo_pipeline()
     stages = pipeline.stages
     if args.targets:
-        stages = select_stages(pipeline, args.targets, recursive=args.recursive, cwd=os.getcwd())
+        stages = select_stages(pipeline, args.targets, recursive=args.recursive, cwd=os.getcwd(),
+                               outputs=True)
         if args.with_deps:
             wanted = pipeline.graph.upstream_closure([s.addressing for s in stages])
             stages = [pipeline.graph.by_address[a] for a in wanted]

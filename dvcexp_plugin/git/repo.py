@@ -17,6 +17,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from dvcexp_plugin.git import refs as _refs
+from dvcexp_plugin.git import stash as _stash
 from dvcexp_plugin.git import worktree as _worktree
 from dvcexp_plugin.git.errors import (
     GitError,
@@ -308,13 +309,34 @@ class GitRepo:
         """
         return _worktree.snapshot_tree(self._repo, self._config_stack(), list(extra_paths))
 
-    def checkout_files(self, rev: str, paths: list[str] | None = None) -> list[str]:
+    def checkout_files(
+        self, rev: str, paths: list[str] | None = None, *, delete: bool = True
+    ) -> list[str]:
         """Make ``paths`` (files or dirs; None = all) in the work tree match ``rev``.
 
         Files of ``rev`` are written with their modes; tracked files under ``paths``
-        that ``rev`` lacks are deleted; untracked files are kept. Index and HEAD stay.
+        that ``rev`` lacks are deleted (unless ``delete`` is false); untracked files
+        are kept, or overwritten where ``rev`` has a file of that name. Index and HEAD stay.
 
         :returns: the paths written or deleted
         """
-        return _worktree.checkout_files(self._repo, self._config_stack(), self._tree(rev), paths)
+        return _worktree.checkout_files(
+            self._repo, self._config_stack(), self._tree(rev), paths, delete
+        )
+
+    def reset_index(self) -> None:
+        """Make the index match HEAD, leaving the work tree alone (``git reset --mixed``)."""
+        _stash.reset_index(self._repo)
+
+    def index_tree(self) -> str:
+        """The index as a tree (``git write-tree``), written to the object store."""
+        return _stash.index_tree(self._repo)
+
+    def files_tree(self, paths: list[str]) -> str:
+        """A tree holding only the work-tree files ``paths``, written to the object store."""
+        return _stash.files_tree(self._repo, self._config_stack(), paths)
+
+    def drop_reflog(self, name: str) -> None:
+        """Delete the reflog of ref ``name`` (``git stash clear`` empties a stash this way)."""
+        _stash.drop_reflog(self._repo, name)
 

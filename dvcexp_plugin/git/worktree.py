@@ -300,7 +300,7 @@ def _prune_empty_dirs(root: bytes, path: bytes) -> None:
 
 
 def checkout_files(
-    repo: Repo, config: Config, tree: Tree, paths: list[str] | None
+    repo: Repo, config: Config, tree: Tree, paths: list[str] | None, delete: bool = True
 ) -> list[str]:
     """Write ``tree``'s files under ``paths`` into the work tree; see ``GitRepo.checkout_files``."""
     root = os.fsencode(repo.path)
@@ -310,7 +310,7 @@ def checkout_files(
     wanted = {p: (sha, mode) for p, sha, mode in walk_tree(repo, tree) if _in_scope(p, scopes)}
     changed: list[bytes] = []
     # deletions first, so a tracked directory can turn into a file
-    for path in sorted(index.paths()):
+    for path in sorted(index.paths()) if delete else []:
         if path in wanted or not _in_scope(path, scopes):
             continue
         full = os.path.join(root, path)

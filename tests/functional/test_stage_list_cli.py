@@ -367,13 +367,11 @@ def test_errors_are_one_line(tmp_path: Path, case: str) -> None:
 
 
 # -- where we do not match DVC yet (commands/stage.py, owned elsewhere) -----
-@pytest.mark.xfail(strict=True, reason="stage list prints repo-relative names, DVC cwd-relative")
 def test_stage_list_names_are_relative_to_the_working_directory(repo: Path) -> None:
     # dvc stage list --all, run in sub/
     assert _ok("stage", "list", "--all", "--name-only", cwd=repo / "sub").splitlines()[-1] == "s1"
 
 
-@pytest.mark.xfail(strict=True, reason="stage list --all fails on a broken dvc.yaml; DVC skips it")
 def test_stage_list_all_skips_broken_files(repo: Path) -> None:
     (repo / "bad").mkdir()
     (repo / "bad" / "dvc.yaml").write_text("stages:\n  z:\n    cmd: [\n")
