@@ -120,6 +120,7 @@ def execute(
     on_error: str | None = None,
     exclude: set[str] | None = None,
     pull: bool = False,
+    use_snakemake: bool | None = None,
     cwd: str | None = None,
     allow_missing: bool = False,
 ) -> RunOutcome:
@@ -129,6 +130,8 @@ def execute(
         ``keep_going``). With ``ignore`` a failed job lets its dependents run.
     :param exclude: planned stages already reported by the caller
     :param pull: ``--pull`` (see :class:`dvcexp_plugin.stage_runner.StageRunner`)
+    :param use_snakemake: run ``-j 1`` through Snakemake too (default: only when
+        ``DVCEXP_ENGINE=snakemake``); otherwise one job slot runs in-process
     :param cwd: the user's working directory; messages name stages relative to it
     :param allow_missing: ``--allow-missing`` (see ``StageRunner``)
 
@@ -141,6 +144,8 @@ def execute(
     from dvcexp_plugin import engine
 
     on_error = on_error or ("keep-going" if keep_going else "fail")
+    if use_snakemake is None:
+        use_snakemake = os.environ.get("DVCEXP_ENGINE", "") == "snakemake"
     out = out or sys.stdout
     stages = plan.to_run
     runs = os.path.join(repo.tmp_dir, "dvcexp", "runs")
@@ -197,20 +202,31 @@ def execute(
     saved = {name: os.environ.get(name) for name in THREAD_VARS}
     os.environ[USER_THREAD_ENV] = json.dumps(saved)
     out.flush()
-    proc = engine.start(run_dir)
-    try:
-        proc.wait()
-    except KeyboardInterrupt:
-        engine.stop(proc)
-        _clean_timestamps(repo, stages)
-        raise
-    finally:
-        os.environ.pop(USER_THREAD_ENV, None)
+    if jobs == 1 and not use_snakemake:
+        from dvcexp_plugin.serial_engine import run_serial
+
+        rules_upstream = {names[a]: [names[u] for u in upstream[a] if u in names] for a in order}
+        try:
+            returncode = run_serial(spec_path, [names[a] for a in order], rules_upstream,
+                                    keep_going=on_error != "fail")
+        finally:
+            os.environ.pop(USER_THREAD_ENV, None)
+    else:
+        proc = engine.start(run_dir)
+        try:
+            proc.wait()
+        except KeyboardInterrupt:
+            engine.stop(proc)
+            _clean_timestamps(repo, stages)
+            raise
+        finally:
+            os.environ.pop(USER_THREAD_ENV, None)
+        returncode = proc.returncode
     outcome = _collect(run_dir, names)
-    if proc.returncode != 0 and not outcome.failed and not outcome.engine_error:
+    if returncode != 0 and not outcome.failed and not outcome.engine_error:
         # the engine failed without any stage failing: never report success
         outcome.engine_error = outcome.engine_message or (
-            f"the engine exited with code {proc.returncode}"
+            f"the engine exited with code {returncode}"
         )
     outcome.trailing = trailing
     outcome.ends_reproduced = blank_after(

@@ -44,7 +44,8 @@ def parse_data(path: str, raw: bytes) -> Any:
     return parse_yaml(text, path) or {}
 
 
-def _lock_entries(read: FileReader, stages: list[Stage]) -> dict[str, dict[str, Any]]:
+def lock_entries(read: FileReader, stages: list[Stage]) -> dict[str, dict[str, Any]]:
+    """``{stage addressing: dvc.lock entry}``; a ``.dvc`` file stands for its own entry."""
     locks: dict[str, dict[str, Any]] = {}
     entries: dict[str, dict[str, Any]] = {}
     for stage in stages:
@@ -133,7 +134,7 @@ class RevisionCollector:
         """DVC's ``data`` object for one revision."""
         pipeline = self.pipeline_at(read, list_files)
         stages = pipeline.stages
-        entries = _lock_entries(read, stages)
+        entries = lock_entries(read, stages)
         return {
             "rev": rev,
             "timestamp": timestamp,

@@ -47,7 +47,8 @@ def exp_message(ran_entries: dict[str, Any], message: str | None) -> str:
     return f"dvc: commit experiment {exp_hash(ran_entries)}"
 
 
-def _top_level_files(root: str, pipeline: Pipeline) -> list[str]:
+def top_level_files(root: str, pipeline: Pipeline) -> list[str]:
+    """Existing files named by top-level ``params``, ``metrics`` and ``plots`` (DVC adds them)."""
     from dvcexp_plugin.pipeline.yamlio import load_yaml_file
 
     found: list[str] = []
@@ -145,7 +146,7 @@ def run_experiment(
     # only the stages that ran
     for stage in pipeline.stages:
         extra.extend(stage_files(repo.root, stage, git))
-    extra.extend(_top_level_files(repo.root, pipeline))
+    extra.extend(top_level_files(repo.root, pipeline))
     for files in overrides:
         path = posixpath.normpath(posixpath.join(os.path.relpath(cwd, repo.root), files))
         if os.path.exists(os.path.join(repo.root, path)):
