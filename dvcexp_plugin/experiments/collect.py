@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dvcexp_plugin.errors import DvcExpError
+from dvcexp_plugin.experiments.compare import extract_metrics
 from dvcexp_plugin.pipeline import Pipeline, Stage, load_pipeline
 from dvcexp_plugin.pipeline.params_files import parse_py_params
 from dvcexp_plugin.pipeline.yamlio import parse_yaml
@@ -216,7 +217,8 @@ class RevisionCollector:
                 }}
                 continue
             try:
-                result[path] = {"data": parse_data(path, raw)}
+                # as DVC: only numbers and strings are metrics; lists and nulls are dropped
+                result[path] = {"data": extract_metrics(parse_data(path, raw)) or {}}
             except (DvcExpError, ValueError) as exc:
                 result[path] = {"error": {"type": type(exc).__name__, "msg": str(exc)}}
         return result
