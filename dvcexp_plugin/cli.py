@@ -31,6 +31,8 @@ COMMANDS = {
     "compile": "compile",
     "stage-run": "stage_run",
     "exp": "exp",
+    "params": "params",
+    "metrics": "metrics",
 }
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -241,20 +240,29 @@ class StageRunner:
         commands = stage.cmd if isinstance(stage.cmd, list) else [stage.cmd]
         cwd = os.path.join(self.root, stage.wdir)
         env = stage_env(self.root, stage, self.env, self.shown)
-        for command in commands:
-            self.say(f"> {command}")
-            argv = shell_argv(command)
-            try:
-                if argv is None:
-                    proc = subprocess.run(command, shell=True, cwd=cwd, env=env)  # noqa: S602
-                else:
-                    proc = subprocess.run(argv, cwd=cwd, env=env)  # noqa: S603
-            except OSError as exc:
-                raise StageFailedError(f"failed to run: {command}, {exc.strerror}") from exc
-            if proc.returncode != 0:
-                raise StageFailedError(
-                    f"failed to run: {command}, exited with {proc.returncode}"
-                )
+        from dvcexp_plugin.command_log import StageLog, log_path, run_logged
+
+        self.log_file = log_path(self.root, stage.addressing)
+        log = StageLog(self.log_file)
+        try:
+            for command in commands:
+                self.say(f"> {command}")
+                log.note(f"> {command}")
+                argv = shell_argv(command)
+                try:
+                    returncode = run_logged(
+                        command if argv is None else argv, shell=argv is None, cwd=cwd,
+                        env=env, log=log,
+                    )
+                except OSError as exc:
+                    raise StageFailedError(f"failed to run: {command}, {exc.strerror}") from exc
+                log.note(f"exit code {returncode}")
+                if returncode != 0:
+                    raise StageFailedError(
+                        f"failed to run: {command}, exited with {returncode}"
+                    )
+        finally:
+            log.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in result.lock_lines:
         runner.say(line)
     if result.status == "failed":
+        # the stage's output is kept in .dvc/tmp/dvcexp/logs/<stage>.log; stderr stays
+        # exactly DVC's, so the path is documented rather than printed
         on_error = spec.get("on_error", "fail")
         if on_error == "ignore":
             print(f"WARNING: {result.error} (ignored)", file=sys.stderr, flush=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 
 from dvcexp_plugin.cache import ObjectCache
 from dvcexp_plugin.errors import CacheError
@@ -41,9 +42,10 @@ class CheckoutError(CacheError):
         self.paths = paths
 
 
-def apply(git: GitRepo, rev: str) -> str:
+def apply(git: GitRepo, rev: str, load_pipeline: Callable[[], Pipeline]) -> str:
     """Apply experiment (or any commit) ``rev`` to the workspace; see the module docstring.
 
+    :param load_pipeline: loads the workspace's pipeline (called once the files are written)
     :returns: the applied commit
     :raises InvalidExpRevError: ``rev`` names no commit or experiment
     :raises CheckoutError: some cached outputs are not in the cache (git files are applied)
@@ -58,23 +60,11 @@ def apply(git: GitRepo, rev: str) -> str:
     push_stash(git, APPLY_STASH, f"dvc-exp-apply:{head}:{sha}:{rev}")
     git.checkout_files(sha, delete=False)
     git.reset_index()
-    failed = checkout_outputs(git.root, _load_pipeline(git.root))
+    failed = checkout_outputs(git.root, load_pipeline())
     if failed:
         raise CheckoutError(failed)
     git.set_ref(EXEC_APPLY, sha, force=True)
     return sha
-
-
-def _load_pipeline(root: str) -> Pipeline:
-    from dvcexp_plugin.pipeline import load_pipeline
-    from dvcexp_plugin.pipeline.datasources import load_data_stages
-    from dvcexp_plugin.repo import Repo
-
-    pipeline = load_pipeline(root, parsing_config=Repo(root).parsing_config)
-    data = load_data_stages(root)
-    if not data:
-        return pipeline
-    return Pipeline(root=root, stages=pipeline.stages + data, dvcfiles=pipeline.dvcfiles)
 
 
 def checkout_outputs(root: str, pipeline: Pipeline) -> list[str]:

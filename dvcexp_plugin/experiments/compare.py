@@ -120,7 +120,7 @@ def errored_files(files: Mapping[str, Any]) -> list[str]:
 
 
 def format_field(value: Any, precision: int | None = None, round_digits: bool = False) -> str:
-    """A cell as DVC writes it: floats to ``precision`` significant (or, rounding, decimal) digits."""
+    """A cell as DVC writes it: floats to ``precision`` significant digits (or decimals)."""
     def fmt(item: Any) -> Any:
         if isinstance(item, float) and precision:
             return round(item, precision) if round_digits else f"{item:.{precision}g}"

@@ -130,6 +130,26 @@ def first_parent_revs(git: GitRepo, revs: list[str], num: int) -> list[str]:
     return found
 
 
+def reachable_commits(git: GitRepo) -> list[str]:
+    """Every commit reachable from HEAD, branches, remote branches and tags, newest first."""
+    starts = [git.head_sha()]
+    for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
+        starts += [_peeled(git, sha) for sha in git.iter_refs(prefix).values()]
+    seen: dict[str, int] = {}
+    todo = list(dict.fromkeys(starts))
+    while todo:
+        sha = todo.pop()
+        if sha in seen:
+            continue
+        try:
+            info = git.commit_info(sha)
+        except DvcExpError:
+            continue  # a tag of a tree or blob
+        seen[sha] = info.commit_time
+        todo.extend(p for p in info.parents if p not in seen)
+    return sorted(seen, key=lambda s: seen[s], reverse=True)
+
+
 def describe(git: GitRepo, shas: Iterable[str]) -> dict[str, str | None]:
     """A name per commit: HEAD's branch, else a tag, else a branch, else None."""
     head = git.head_sha()
