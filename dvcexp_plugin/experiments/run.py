@@ -153,11 +153,11 @@ def run_experiment(
             extra.append(path)
     message = exp_message(entries, getattr(args, "message", None))
     ref = ExpRef(baseline, name).ref
-    results = plugin_manager().hook.dvcexp_snapshot(
+    # a firstresult hook: the sha itself (or None)
+    sha = plugin_manager().hook.dvcexp_snapshot(
         git=git, baseline=baseline, ref=ref, paths=sorted(set(extra)), message=message,
         force=bool(args.force),
     )
-    sha = results[0] if results else None
     print("", file=out)
     print(f"Ran experiment(s): {name}", file=out)
     print("Experiment results have been applied to your workspace.", file=out)

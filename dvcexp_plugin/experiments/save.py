@@ -81,11 +81,11 @@ def save(
         rel = os.path.relpath(os.path.join(base, path), root)
         extra.append(rel.replace(os.sep, "/"))
     ref = ExpRef(baseline, name).ref
-    results = plugin_manager().hook.dvcexp_snapshot(
+    # firstresult hook: the sha itself
+    sha = plugin_manager().hook.dvcexp_snapshot(
         git=git, baseline=baseline, ref=ref, paths=sorted(set(extra)),
         message=exp_message(entries, message), force=force,
-    )
-    sha = results[0] if results else git.get_ref(ref)
+    ) or git.get_ref(ref)
     included = set(extra)
     left_out = [
         p for p in status.untracked
@@ -112,6 +112,7 @@ def commit_stages(
 
     cache = ObjectCache.for_repo(root)
     entries: dict[str, dict[str, Any]] = {}
+    said: set[str] = set()  # DVC logs "Updating lock file" once per lock file
     with StatCache(root) as stat_cache:
         hasher = WorkspaceHasher(root, stat_cache)
         reader = ParamsReader(root)
@@ -128,8 +129,9 @@ def commit_stages(
             recorder = StageRecorder(root, stage, cache, hasher)
             entry = recorder.record_outputs(input_entry(stage, hasher, reader))
             for line in recorder.commit_entry(entry):
-                if out is not None:
+                if out is not None and line not in said:
                     print(line, file=out)
+                said.add(line)
             entries[stage.name] = read_lockfile(os.path.join(root, stage.lockfile)).get(
                 stage.name
             ) or entry

@@ -93,3 +93,21 @@ def test_exp_show_reads_dvc_experiments_as_dvc(example: Path) -> None:
     assert json.loads(ours.stdout) == json.loads(theirs.stdout)
     ours_csv = run_cli("exp", "show", "--csv", cwd=example).stdout
     assert ours_csv == dvc("exp", "show", "--csv", cwd=example).stdout
+
+
+def test_dvc_reads_experiments_made_by_dvcexp(example: Path) -> None:
+    made = run_cli("exp", "run", "-n", "ours", "-S", "train.lr=0.2", cwd=example)
+    assert made.returncode == 0, made.stderr
+    theirs = json.loads(dvc("exp", "show", "--json", cwd=example).stdout)
+    ours = json.loads(run_cli("exp", "show", "--json", cwd=example).stdout)
+    assert theirs == ours
+    exp = theirs[1]["experiments"][0]["revs"][0]
+    assert exp["name"] == "ours"
+    assert exp["data"]["params"]["params.yaml"]["data"]["train"]["lr"] == 0.2
+    assert "mse" in exp["data"]["metrics"]["metrics.json"]["data"]
+    # dvc exp apply brings our experiment back into the workspace
+    git("checkout", "-q", "--", ".", cwd=example)
+    applied = dvc("exp", "apply", "ours", cwd=example)
+    assert applied.returncode == 0, applied.stderr
+    assert "lr: 0.2" in (example / "params.yaml").read_text()
+    assert dvc("status", cwd=example).stdout.strip() == "Data and pipelines are up to date."
