@@ -33,10 +33,14 @@ class Result:
 
 
 def run_cli(*args: str, cwd: Path | str, env: dict[str, str] | None = None) -> Result:
-    """Run ``python -m dvcexp_plugin ARGS`` in ``cwd`` as a user would."""
+    """Run ``python -P -m dvcexp_plugin ARGS`` in ``cwd`` as a user would.
+
+    ``-P``: like the ``dvcexp`` console script, do not put ``cwd`` on ``sys.path``
+    (a user's ``copy.py`` must not shadow the standard library).
+    """
     full_env = {**os.environ, **GIT_ENV, **(env or {})}
     proc = subprocess.run(
-        [sys.executable, "-m", "dvcexp_plugin", *args],
+        [sys.executable, "-P", "-m", "dvcexp_plugin", *args],
         cwd=cwd, env=full_env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -77,6 +77,7 @@ def stage_files(root: str, stage: Stage, git: Any) -> list[str]:
     files = [stage.dvcfile]
     if not stage.data_source:
         files.append(stage.lockfile)
+    files = [f for f in files if os.path.exists(os.path.join(root, f))]
     for dep in stage.deps:
         path = stage.repo_path(dep)
         if is_url(dep) or path.startswith("../") or not os.path.exists(os.path.join(root, path)):
@@ -133,6 +134,8 @@ def run_experiment(
 
         repo, pipeline = load_repo_pipeline()
     reproduce(repo, pipeline, args, cwd=cwd, out=out, env=env, ran=ran, summary=False)
+    if getattr(args, "dry", False):
+        return ExperimentResult(name=name, baseline=baseline, ref=None, sha=None)
     graph = pipeline.graph
     ran_stages = [graph.by_address[a] for a in ran if a in graph.by_address]
     entries: dict[str, Any] = {}
