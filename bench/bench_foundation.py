@@ -313,16 +313,20 @@ def repo_summary(repo: Path) -> str:
 
 
 def write_results(rows: list[Row], runs: int, info: dict[str, str]) -> None:
-    """Write ``bench/RESULTS.md``."""
+    """Write the "foundation" section of ``bench/RESULTS.md``.
+
+    Other sections (other benchmarks append theirs) are kept; an earlier
+    "foundation" section is replaced in place.
+    """
     notes = "\n".join(f"- **{r.measure}**: {r.note}" for r in rows)
-    text = f"""# Foundation benchmark results
+    section = f"""## foundation
 
 Date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}
 
 - Machine: {info['machine']}
 - Python {info['python']}; dvcexp {info['dvcexp']}; DVC {info['dvc']}; {info['md5sum']}
 
-## Method
+### Method
 
 `bench/bench_foundation.py`, {runs} timed runs per tool after one untimed
 warm-up, alternating ours/reference; wall time of the whole process (hashing:
@@ -349,22 +353,39 @@ less sensitive to that than wall time.
   measure the same data without params, i.e. data checks alone.
 - **hashing**: a 1 GiB seeded-random file, page cache warm.
 
-## Results
+### Results
 
 {table(rows)}
 
 {notes}
 
-## Re-run
+### Re-run
 
 ```bash
 /work/venv/bin/python bench/gen_repo.py            # ~1 GiB under /tmp/dvcexp-bench-repo
 /work/venv/bin/python bench/gen_repo.py /tmp/dvcexp-bench-repo-noparams --no-params  # optional
-/work/venv/bin/python bench/bench_foundation.py    # writes this file
+/work/venv/bin/python bench/bench_foundation.py    # rewrites this section
 rm -rf /tmp/dvcexp-bench-repo* /tmp/dvcexp-bench-corpus /tmp/dvcexp-bench-dvc-site-cache
 ```
 """
-    (HERE / "RESULTS.md").write_text(text)
+    path = HERE / "RESULTS.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    path.write_text(replace_section(old, "foundation", section), encoding="utf-8")
+
+
+def replace_section(text: str, name: str, section: str) -> str:
+    """``text`` with its ``## name`` section (up to the next ``## ``) replaced by
+    ``section``, or with ``section`` inserted before the first ``## `` if absent."""
+    lines = text.splitlines(keepends=True)
+    heads = [i for i, ln in enumerate(lines) if ln.startswith("## ")]
+    mine = next((i for i in heads if lines[i].strip() == f"## {name}"), None)
+    if mine is None:
+        start = end = heads[0] if heads else len(lines)
+    else:
+        start, end = mine, next((i for i in heads if i > mine), len(lines))
+    before = "".join(lines[:start]).rstrip("\n") + "\n\n"
+    after = "".join(lines[end:])
+    return before + section.rstrip("\n") + "\n" + ("\n" + after if after else "")
 
 
 def main() -> None:

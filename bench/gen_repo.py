@@ -2,7 +2,8 @@
 
 Usage::
 
-    python bench/gen_repo.py [DEST] [--stages 200] [--size-mb 1024] [--seed 0]
+    python bench/gen_repo.py [DEST] [--stages 200] [--size-mb 1024] [--seed 0] [--no-params]
+                             [--force]
 
 The project (default ``/tmp/dvcexp-bench-repo``) is a git repository with
 ``.dvc/`` (empty ``config``, DVC's ``.dvc/.gitignore``), a ``.dvcignore`` and a

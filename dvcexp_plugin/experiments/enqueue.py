@@ -1,0 +1,103 @@
+"""``exp run --queue``: store each sweep point as a commit and a queue entry.
+
+Each entry's commit holds the workspace as an experiment would see it — HEAD's
+tree, tracked changes, staged new files — with that entry's ``-S`` overrides
+applied; its message is DVC's stash message ``dvc-exp:<HEAD>:<baseline>:<name>``.
+The user's workspace, index and HEAD end as they were.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any, TextIO
+
+from dvcexp_plugin.errors import DvcExpError
+from dvcexp_plugin.experiments.queue_store import QueueEntry, QueueStore
+from dvcexp_plugin.pipeline import Pipeline
+from dvcexp_plugin.repo import Repo
+
+#: the repro flags an entry remembers and its run honours
+ENTRY_FLAGS = ("targets", "single_item", "force", "pipeline", "all_pipelines", "downstream",
+               "recursive", "force_downstream", "pull", "allow_missing")
+
+
+def _entry_commit(git: Any, cwd: str, overrides: dict[str, list[str]], message: str,
+                  baseline: str) -> str:
+    """Commit the workspace with ``overrides`` applied, leaving the files as they were."""
+    from dvcexp_plugin import params as params_mod
+
+    paths = {
+        file: os.path.normpath(os.path.join(cwd, file)) for file in overrides
+    }
+    saved: dict[str, bytes | None] = {}
+    for path in paths.values():
+        try:
+            with open(path, "rb") as fobj:
+                saved[path] = fobj.read()
+        except FileNotFoundError:
+            saved[path] = None
+    try:
+        params_mod.apply_all(cwd, overrides)
+        extra = [os.path.relpath(p, git.root).replace(os.sep, "/")
+                 for p in paths.values() if os.path.exists(p)]
+        tree = git.snapshot_tree(extra)
+    finally:
+        for path, data in saved.items():  # the user's files, byte for byte
+            if data is None:
+                if os.path.exists(path):
+                    os.unlink(path)
+            else:
+                with open(path, "wb") as fobj:
+                    fobj.write(data)
+    sha: str = git.commit_tree(tree, [baseline], message)
+    return sha
+
+
+def enqueue(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
+            out: TextIO) -> list[QueueEntry]:
+    """Queue one entry per sweep point; print DVC's lines for each."""
+    from dvcexp_plugin import params as params_mod
+    from dvcexp_plugin.experiments.names import random_name, validate_name
+    from dvcexp_plugin.git.exp_refs import ExpRef
+    from dvcexp_plugin.git.repo import GitRepo
+
+    git = GitRepo.find(repo.root)
+    baseline = git.head_sha()
+    git.identity("author")  # fail now, not when the entry finishes
+    overrides = params_mod.parse_set_params(list(args.set_param or []))
+    points = params_mod.expand_sweeps(overrides) if overrides else [{}]
+    store = QueueStore(repo.root)
+    taken = {e.name for e in store.entries() if e.baseline == baseline}
+    if args.name:
+        validate_name(args.name)
+    names: list[str] = []
+    for index in range(len(points)):
+        if args.name:
+            name = args.name if len(points) == 1 else f"{args.name}-{index + 1}"
+        else:
+            name = random_name(lambda n: n in taken or n in names
+                               or git.get_ref(ExpRef(baseline, n).ref) is not None)
+        names.append(name)
+    if args.name and len(points) == 1 and not args.force:
+        if git.get_ref(ExpRef(baseline, args.name).ref) is not None:
+            raise DvcExpError(
+                f"Experiment conflicts with existing experiment '{args.name}'. To overwrite "
+                "the existing experiment run: dvcexp exp run -f ..."
+            )
+    for point in points:  # validate every point before queueing any
+        for file, values in point.items():
+            params_mod.updated_text(os.path.join(cwd, file), values, shown_as=file)
+    remembered = {flag: getattr(args, flag, None) for flag in ENTRY_FLAGS}
+    queued = []
+    for point, name in zip(points, names, strict=True):
+        print(f"Queueing with overrides '{point}'.", file=out)
+        message = f"dvc-exp:{baseline}:{baseline}:{name}"
+        sha = _entry_commit(git, cwd, point, message, baseline)
+        entry = QueueEntry(id=store.new_id(), name=name, baseline=baseline, rev=sha,
+                           created=time.time(), overrides=point, args=remembered)
+        git.set_ref(entry.ref, sha)
+        store.save(entry)
+        print(f"Queued experiment '{name}' for future execution.", file=out)
+        queued.append(entry)
+    return queued
