@@ -31,6 +31,7 @@ COMMANDS = {
     "compile": "compile",
     "stage-run": "stage_run",
     "exp": "exp",
+    "queue": "queue",
     "params": "params",
     "metrics": "metrics",
 }

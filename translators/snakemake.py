@@ -88,6 +88,7 @@ class SnakemakeTranslator:
         dir_outputs: set[str] | None = None,
         python: str | None = None,
         priorities: Mapping[str, int] | None = None,
+        after: Mapping[str, list[str]] | None = None,
     ) -> str:
         """The Snakefile text for ``stages``.
 
@@ -99,6 +100,8 @@ class SnakemakeTranslator:
         :param dir_outputs: repo paths known to be directories (from dvc.lock)
         :param priorities: addressing → Snakemake ``priority`` (engine shape: DVC's
             order, so that one job at a time runs the stages in ``dvc repro``'s order)
+        :param after: addressing → rule names of jobs of the same engine run (another
+            queued experiment's) that must finish first (engine shape)
         """
         all_stages = all_stages or stages
         names = rule_names(stages, self.prefix)
@@ -127,6 +130,7 @@ class SnakemakeTranslator:
                 # reads braces in input/output paths as wildcards, escaped or not,
                 # and the repository's path may hold some
                 ups = [names[u] for u in upstream.get(stage.addressing, []) if u in names]
+                ups += list((after or {}).get(stage.addressing, []))
                 paths = RulePaths([_q(f"done/{u}") for u in ups], [f"touch({_q(f'done/{rule}')})"])
                 fixed = f"{shlex.quote(python)} -m dvcexp_plugin.stage_runner {shlex.quote(spec)}"
                 # braces in paths must survive Snakemake's formatting of the shell line

@@ -11,6 +11,8 @@ import os
 import sys
 from typing import Any
 
+from dvcexp_plugin.errors import DvcExpError
+
 
 def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     exp = subparsers.add_parser("exp", aliases=["experiments"], parents=parents,
@@ -33,6 +35,10 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                      "auto-generated.")
     run.add_argument("-m", "--message", metavar="<message>",
                      help="Custom commit message to use when committing the experiment.")
+    run.add_argument("--queue", action="store_true",
+                     help="Stage this experiment in the run queue for future execution.")
+    run.add_argument("--run-all", action="store_true",
+                     help="Execute all experiments in the run queue (-j slots, one DAG).")
     run.set_defaults(func=run_exp)
 
     from dvcexp_plugin.commands import exp_manage, exp_show
@@ -47,9 +53,46 @@ def run_exp(args: argparse.Namespace) -> int:
     from dvcexp_plugin.plugins import plugin_manager
 
     repo, pipeline = load_repo_pipeline()
+    if args.queue:
+        from dvcexp_plugin.experiments.enqueue import enqueue
+
+        enqueue(repo, pipeline, args, cwd=os.getcwd(), out=sys.stdout)
+        if not args.run_all:
+            return 0
+    if args.run_all:
+        return _run_all(repo, args)
     result = run_experiment(repo, pipeline, args, cwd=os.getcwd(), out=sys.stdout)
     if result.sha and result.ref:
         plugin_manager().hook.dvcexp_experiment_saved(
             name=result.name, ref=result.ref, sha=result.sha, baseline=result.baseline
         )
+    return 0
+
+
+def _run_all(repo: Any, args: argparse.Namespace) -> int:
+    """``exp run --run-all``: run the queue in the foreground, then DVC's summary."""
+    from dvcexp_plugin.experiments.queue_store import QueueStore
+    from dvcexp_plugin.experiments.queue_worker import try_lock, work
+
+    handle = try_lock(repo.root)
+    if handle is None:
+        raise DvcExpError("a queue runner is already running ('dvcexp queue status'); "
+                          "follow it with 'dvcexp queue logs -f <name>'")
+    store = QueueStore(repo.root)
+    before = {e.id for e in store.entries() if e.status in ("Success", "Failed")}
+    print("Following logs for all queued experiments.")
+    try:
+        work(repo.root, max(1, args.jobs))
+    finally:
+        handle.close()
+    done = [e for e in store.entries() if e.id not in before]
+    failed = [e.name for e in done if e.status == "Failed"]
+    succeeded = [e.name for e in done if e.status == "Success"]
+    if failed:
+        print(f"Failed to reproduce experiment(s) '{', '.join(failed)}'")
+    print("")
+    print(f"Ran experiment(s): {', '.join(succeeded)}")
+    print("To apply the results of an experiment to your workspace run:")
+    print("")
+    print("\tdvcexp exp apply <exp>")
     return 0

@@ -14,6 +14,7 @@ from dvcexp_plugin.git.errors import (
     NotAGitRepoError,
     RefConflictError,
     UnknownRevisionError,
+    WorkspaceError,
 )
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ __all__ = [
     "NotAGitRepoError",
     "RefConflictError",
     "UnknownRevisionError",
+    "WorkspaceError",
 ]
 
 _LAZY = {"GitRepo": "repo", "CommitInfo": "repo", "GitStatus": "worktree"}

@@ -30,3 +30,7 @@ class IdentityError(GitError):
 
 class RefConflictError(GitError):
     """A compare-and-swap ref update lost: the ref is not what the caller expected."""
+
+
+class WorkspaceError(GitError):
+    """A queue workspace cannot be written from, or read back into, a commit."""

@@ -29,6 +29,8 @@ CELERY_NAMESPACE = f"{EXPS_NAMESPACE}/celery"
 CELERY_STASH = f"{CELERY_NAMESPACE}/stash"
 #: stash commits of failed queued runs
 CELERY_FAILED_STASH = f"{CELERY_NAMESPACE}/failed"
+#: dvcexp's queue entries, one ref each (not DVC's: inside ``celery`` so DVC skips them)
+QUEUE_NAMESPACE = f"{CELERY_NAMESPACE}/dvcexp"
 EXEC_NAMESPACE = f"{EXPS_NAMESPACE}/exec"
 #: the last applied experiment
 EXEC_APPLY = f"{EXEC_NAMESPACE}/EXEC_APPLY"
@@ -47,6 +49,8 @@ ITER_SKIP_NAMESPACES = frozenset(
 )
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+# one ref-name component; stricter than git so an id is also a safe directory name
+_ENTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$")
 
 
 class InvalidExpRefError(GitError):
@@ -135,4 +139,45 @@ def iter_exp_refs(
         exp = ExpRef.parse(name)
         if exp is not None:
             found[exp] = sha
+    return found
+
+
+def queue_ref(entry_id: str) -> str:
+    """``refs/exps/celery/dvcexp/<entry_id>``: the ref that keeps a queued entry's commit alive.
+
+    DVC lists nothing under ``refs/exps/celery/`` (``exp show``, ``exp list`` and
+    ``queue status`` were checked with DVC 3.67.1), so entries stay dvcexp's own.
+
+    :raises InvalidExpRefError: ``entry_id`` is not letters, digits, ``-``, ``_`` and inner dots
+    """
+    if not _ENTRY_ID.match(entry_id) or entry_id.endswith(".lock"):
+        raise InvalidExpRefError(
+            f"'{entry_id}' is not a queue entry id; use letters, digits, '-', '_' "
+            "(and inner dots), like the ids dvcexp generates"
+        )
+    return f"{QUEUE_NAMESPACE}/{entry_id}"
+
+
+def parse_queue_ref(ref: str) -> str | None:
+    """The entry id of queue ref ``ref``, or None when ``ref`` is something else."""
+    prefix = QUEUE_NAMESPACE + "/"
+    entry_id = ref[len(prefix) :] if ref.startswith(prefix) else ""
+    if not _ENTRY_ID.match(entry_id) or entry_id.endswith(".lock"):
+        return None
+    return entry_id
+
+
+def iter_queue_refs(repo: GitRepo | str | os.PathLike[str]) -> dict[str, str]:
+    """``{entry id: entry commit sha}`` for every queue ref.
+
+    :param repo: an open repository or a path inside one
+    """
+    from dvcexp_plugin.git.repo import GitRepo
+
+    git = GitRepo.find(repo, require_commit=False)
+    found: dict[str, str] = {}
+    for name, sha in git.iter_refs(QUEUE_NAMESPACE + "/").items():
+        entry_id = parse_queue_ref(name)
+        if entry_id is not None:
+            found[entry_id] = sha
     return found

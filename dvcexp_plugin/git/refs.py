@@ -3,11 +3,18 @@
 Every write holds git's ``<ref>.lock`` file while it re-reads the current value,
 so two processes racing for one ref cannot both win: the loser gets a
 :class:`RefConflictError` naming what it found.
+
+Writers of *different* refs never fail because of each other. dulwich needs
+two helps for that (both seen with 8 processes): its reflog ``mkdir`` of a new
+``logs/refs/...`` directory is not race-proof, so we create that directory
+first; and deleting a ref removes its directory if empty, which can pull the
+directory from under a writer that just made it, so that writer retries.
 """
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
 from dulwich.errors import RefFormatError
 from dulwich.file import FileLocked
@@ -18,6 +25,8 @@ from dulwich.repo import Repo
 from dvcexp_plugin.git.errors import GitError, RefConflictError
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+#: attempts when a concurrent delete removes the ref's directory mid-write
+_RETRIES = 5
 
 
 def _name(name: str) -> Ref:
@@ -56,6 +65,21 @@ def _short(sha: str | None) -> str:
     return sha[:7] if sha else "nothing"
 
 
+def _prepare_reflog(repo: Repo, ref: Ref) -> None:
+    base = repo.controldir() if ref == b"HEAD" else repo.commondir()
+    folder = os.path.dirname(os.path.join(base, "logs", os.fsdecode(ref)))
+    os.makedirs(folder, exist_ok=True)
+
+
+def _retrying(update: Callable[[], bool]) -> bool:
+    for _ in range(_RETRIES - 1):
+        try:
+            return update()
+        except FileNotFoundError:
+            continue  # the ref's directory was removed (emptied) by another process
+    return update()
+
+
 def set_ref(
     repo: Repo,
     name: str,
@@ -74,16 +98,18 @@ def set_ref(
     ref = _name(name)
     new_raw = _sha(repo, new, "new value of " + name)
     msg = message.encode("utf-8") if message else None
+    if msg is not None:
+        _prepare_reflog(repo, ref)
+    old_raw: ObjectID | None = None
+    if expected_old is not None and not force:
+        if not _SHA.match(expected_old):
+            raise GitError(f"expected value '{expected_old}' of {name} is not a full sha")
+        old_raw = ObjectID(expected_old.encode("ascii"))
     try:
-        if force:
-            done = repo.refs.set_if_equals(ref, None, new_raw, message=msg)
-        elif expected_old is None:
-            done = repo.refs.add_if_new(ref, new_raw, message=msg)
-        else:
-            if not _SHA.match(expected_old):
-                raise GitError(f"expected value '{expected_old}' of {name} is not a full sha")
-            old_raw = ObjectID(expected_old.encode("ascii"))
-            done = repo.refs.set_if_equals(ref, old_raw, new_raw, message=msg)
+        if expected_old is None and not force:
+            done = _retrying(lambda: repo.refs.add_if_new(ref, new_raw, message=msg))
+        else:  # old_raw None with force: dulwich sets unconditionally
+            done = _retrying(lambda: repo.refs.set_if_equals(ref, old_raw, new_raw, message=msg))
     except FileLocked as exc:
         raise _locked(name, exc) from None
     if not done:
@@ -110,7 +136,7 @@ def delete_ref(repo: Repo, name: str, expected_old: str | None = None) -> bool:
         return False
     old_raw = ObjectID(expected_old.encode("ascii")) if expected_old else None
     try:
-        done = repo.refs.remove_if_equals(ref, old_raw)
+        done = _retrying(lambda: repo.refs.remove_if_equals(ref, old_raw))
     except FileLocked as exc:
         raise _locked(name, exc) from None
     if not done:

@@ -7,7 +7,9 @@ Everything here takes and returns ``str``: shas are 40-hex strings, paths are
 from __future__ import annotations
 
 import os
+import re
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ from dulwich.repo import Repo
 
 from dvcexp_plugin.git import refs as _refs
 from dvcexp_plugin.git import stash as _stash
+from dvcexp_plugin.git import workspaces as _workspaces
 from dvcexp_plugin.git import worktree as _worktree
 from dvcexp_plugin.git.errors import (
     GitError,
@@ -25,6 +28,7 @@ from dvcexp_plugin.git.errors import (
     NotAGitRepoError,
 )
 from dvcexp_plugin.git.identity import Kind, commit_date, read_identity
+from dvcexp_plugin.git.objects import add_object
 from dvcexp_plugin.git.revisions import resolve_commit
 
 if TYPE_CHECKING:
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from dvcexp_plugin.git.worktree import GitStatus
 
 PathLike = str | os.PathLike[str]
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,11 @@ class GitRepo:
     # -- reading trees -----------------------------------------------------
 
     def _tree(self, rev: str) -> Tree:
+        # a full tree sha is accepted too (snapshot_tree's result, before any commit)
+        if _FULL_SHA.match(rev) and ObjectID(rev.encode("ascii")) in self._repo.object_store:
+            found = self._repo[ObjectID(rev.encode("ascii"))]
+            if isinstance(found, Tree):
+                return found
         tree = self._repo[resolve_commit(self._repo, rev).tree]
         assert isinstance(tree, Tree)
         return tree
@@ -247,7 +257,7 @@ class GitRepo:
         for sha in [tree, *parents]:
             if ObjectID(sha.encode("ascii")) not in store:
                 raise GitError(f"cannot commit: object {sha} is not in '{self.git_dir}'")
-        store.add_object(commit)
+        add_object(store, commit)
         return commit.id.decode("ascii")
 
     # -- refs (compare-and-swap) -------------------------------------------
@@ -308,6 +318,59 @@ class GitRepo:
         The real index, HEAD and work tree are left alone.
         """
         return _worktree.snapshot_tree(self._repo, self._config_stack(), list(extra_paths))
+
+    # -- queue workspaces --------------------------------------------------
+
+    def commit_workspace(
+        self,
+        base_tree_rev: str,
+        overrides: Mapping[str, bytes | None],
+        message: str,
+        parents: list[str],
+    ) -> str:
+        """A commit of ``base_tree_rev``'s tree with some files replaced; no ref moves.
+
+        Stores a queue entry (workspace + ``-S`` overrides) without touching the
+        work tree, index or HEAD. A replaced file keeps its exec bit; new files are 0644.
+
+        :param base_tree_rev: a commit rev, or a tree sha such as :meth:`snapshot_tree`'s
+        :param overrides: repo-relative ``/`` path → new bytes, or None to delete it
+        :param message: the commit message, stored as given
+        :param parents: parent shas, first parent first
+        :raises WorkspaceError: a path is malformed or collides with a directory/file
+        """
+        tree = _workspaces.apply_overrides(self._repo, self._tree(base_tree_rev), overrides)
+        return self.commit_tree(tree, parents, message)
+
+    def materialize(self, rev: str, dest: PathLike) -> None:
+        """Write the tree of ``rev`` (commit rev or tree sha) into directory ``dest``.
+
+        ``dest`` (and its parents) are created; it becomes a plain directory, not a
+        repository. Files get their exec bit, symlinks stay symlinks, submodules are skipped.
+        On failure ``dest`` may be half written: remove it before retrying.
+
+        :raises WorkspaceError: ``dest`` exists and is not an empty directory
+        """
+        _workspaces.materialize(self._repo, self._tree(rev), os.fspath(dest), rev)
+
+    def snapshot_dir(
+        self, base_rev: str, workdir: PathLike, extra_paths: list[str] | tuple[str, ...] = ()
+    ) -> str:
+        """The experiment tree of a workspace made by :meth:`materialize`, as a tree sha.
+
+        :meth:`snapshot_tree` for a directory outside the repository: every file of
+        ``base_rev``'s tree as it now is in ``workdir`` (modified, deleted, exec bit),
+        plus ``extra_paths`` (relative to ``workdir``). A named file goes in even if
+        ignored; a named directory adds the files below it that the ``.gitignore``
+        files in ``workdir`` (and this repository's excludes) do not ignore. Other
+        untracked files are left out, as DVC does. Objects go to this repository.
+
+        :raises WorkspaceError: ``workdir`` or an extra path is missing or outside ``workdir``
+        """
+        return _workspaces.snapshot_dir(
+            self._repo, self._config_stack(), self._tree(base_rev), os.fspath(workdir),
+            list(extra_paths),
+        )
 
     def checkout_files(
         self, rev: str, paths: list[str] | None = None, *, delete: bool = True

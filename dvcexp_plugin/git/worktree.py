@@ -11,20 +11,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dulwich.config import Config
-from dulwich.ignore import IgnoreFilterManager
+from dulwich.ignore import IgnoreFilter, IgnoreFilterManager, default_user_ignore_filter_path
 from dulwich.index import (
     ConflictedIndexEntry,
     Index,
     IndexEntry,
     blob_from_path_and_mode,
     build_file_from_blob,
-    commit_tree,
 )
 from dulwich.objects import S_ISGITLINK, Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from dvcexp_plugin.git.errors import GitError
+from dvcexp_plugin.git.objects import add_object, write_tree
 
 #: (path, sha, mode) as stored in trees and the index
 Entry = tuple[bytes, ObjectID, int]
@@ -75,6 +75,19 @@ def walk_tree(repo: Repo, tree: Tree, prefix: bytes = b"") -> list[Entry]:
     return found
 
 
+def file_mode(st: os.stat_result, known_mode: int | None, filemode: bool) -> int:
+    """The tree mode git records for a file with stat ``st``.
+
+    :param known_mode: the mode git knew before (index or base tree), None if new
+    :param filemode: ``core.filemode``; when false the exec bit on disk is not trusted
+    """
+    if stat.S_ISLNK(st.st_mode):
+        return stat.S_IFLNK
+    if not filemode and known_mode is not None and stat.S_ISREG(known_mode):
+        return known_mode
+    return 0o100755 if st.st_mode & stat.S_IXUSR else 0o100644
+
+
 def _mtime_ns(value: int | float | tuple[int, int]) -> int:
     if isinstance(value, tuple):
         return value[0] * 1_000_000_000 + value[1]
@@ -95,11 +108,7 @@ class _WorkTreeReader:
             self.index_mtime = 0
 
     def mode_of(self, st: os.stat_result, index_mode: int | None) -> int:
-        if stat.S_ISLNK(st.st_mode):
-            return stat.S_IFLNK
-        if not self.filemode and index_mode is not None and stat.S_ISREG(index_mode):
-            return index_mode
-        return 0o100755 if st.st_mode & stat.S_IXUSR else 0o100644
+        return file_mode(st, index_mode, self.filemode)
 
     def _stat_clean(self, entry: IndexEntry, st: os.stat_result) -> bool:
         mtime = _mtime_ns(entry.mtime)
@@ -115,7 +124,7 @@ class _WorkTreeReader:
     def blob_id(self, full: bytes, st: os.stat_result) -> ObjectID:
         blob = blob_from_path_and_mode(full, st.st_mode)
         if self.write and blob.id not in self.repo.object_store:
-            self.repo.object_store.add_object(blob)
+            add_object(self.repo.object_store, blob)
         return ObjectID(blob.id)
 
     def current(
@@ -167,6 +176,27 @@ def _relative(repo: Repo, path: str) -> str:
     return rel.replace(os.sep, "/")
 
 
+def ignore_rules(repo: Repo, config: Config, top: str | None = None) -> IgnoreFilterManager:
+    """Git's ignore rules, built as dulwich's ``IgnoreFilterManager.from_repo`` builds them.
+
+    ``.gitignore`` files are read below ``top``; ``.git/info/exclude`` and the
+    user's excludes file (``core.excludesFile``) come from ``repo``.
+
+    :param top: a directory mirroring the work tree (a queue workspace); default the work tree
+    """
+    found = []
+    for path in (
+        os.path.join(repo.controldir(), "info", "exclude"),
+        default_user_ignore_filter_path(config),
+    ):
+        try:
+            found.append(IgnoreFilter.from_path(os.path.expanduser(path)))
+        except OSError:
+            continue
+    ignorecase = config.get_boolean(b"core", b"ignorecase", False)
+    return IgnoreFilterManager(top or repo.path, found, ignorecase)
+
+
 def is_ignored(repo: Repo, config: Config, path: str) -> bool:
     """Whether git's ignore rules (all sources) match ``path``."""
     rel = _relative(repo, path)
@@ -174,8 +204,7 @@ def is_ignored(repo: Repo, config: Config, path: str) -> bool:
         return False
     if os.path.isdir(os.path.join(os.fsdecode(repo.path), rel)):
         rel += "/"
-    manager = IgnoreFilterManager.from_repo(repo, config)
-    return bool(manager.is_ignored(rel))
+    return bool(ignore_rules(repo, config).is_ignored(rel))
 
 
 def _walk_untracked(
@@ -217,7 +246,7 @@ def status(repo: Repo, config: Config) -> GitStatus:
         elif now != (entry.sha, entry.mode):
             lists["modified"].append(path)
     lists["staged_deleted"] = [path for path in head if path not in index]
-    ignore = IgnoreFilterManager.from_repo(repo, config)
+    ignore = ignore_rules(repo, config)
     untracked = list(_walk_untracked(os.fsdecode(repo.path), "", index, ignore))
     fields = {key: tuple(sorted(os.fsdecode(p) for p in value)) for key, value in lists.items()}
     fields["untracked"] = tuple(untracked)
@@ -263,8 +292,7 @@ def snapshot_tree(repo: Repo, config: Config, extra_paths: list[str]) -> str:
             old = index[path] if path in index else None
             mode = reader.mode_of(st, getattr(old, "mode", None))
             entries[path] = (reader.blob_id(full, st), mode)
-    blobs = [(path, sha, mode) for path, (sha, mode) in entries.items()]
-    return commit_tree(repo.object_store, blobs).decode("ascii")
+    return write_tree(repo.object_store, entries).decode("ascii")
 
 
 def _in_scope(path: bytes, scopes: list[bytes] | None) -> bool:
