@@ -93,7 +93,8 @@ def stage_env(
             else:
                 env[name] = value
     env.update(extra or {})
-    env["DVC_ROOT"] = root
+    # in an isolated (queue) workspace DVC_ROOT still names the user's repository, as in DVC
+    env["DVC_ROOT"] = (extra or {}).get("DVC_ROOT", root)
     env["DVC_STAGE"] = shown or stage.addressing
     return env
 

@@ -87,11 +87,6 @@ def test_queue_sweep_prints_dvcs_lines_and_leaves_the_workspace(repo: Path) -> N
     assert exp_names(repo) == []
 
 
-_PENDING = pytest.mark.xfail(reason="WIP: isolated workspaces need GitRepo.materialize",
-                             strict=False)
-
-
-@_PENDING
 def test_run_all_runs_every_entry_in_one_dag_with_a_failure(repo: Path) -> None:
     (repo / "dvc.yaml").write_text(COUNTING)
     git("commit", "-qam", "count prepare", cwd=repo)
@@ -123,7 +118,6 @@ def test_run_all_runs_every_entry_in_one_dag_with_a_failure(repo: Path) -> None:
     assert removed.stdout.strip() == "Removed tasks in queue: broken"
 
 
-@_PENDING
 def test_kill_9_of_the_runner_then_recovery(repo: Path) -> None:
     (repo / "dvc.yaml").write_text(COUNTING.replace("python src/train.py",
                                                     "sleep 30 && python src/train.py"))
