@@ -19,6 +19,8 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     start = sub.add_parser("start", parents=parents, help="Start the queue runner.")
     start.add_argument("-j", "--jobs", type=int, default=1, metavar="<number>",
                        help="Number of stages run at once, across all queued experiments.")
+    start.add_argument("--retry-failed", action="store_true",
+                       help="Queue the failed experiments again before starting.")
     start.set_defaults(func=run_start)
     status = sub.add_parser("status", parents=parents, help="Show the status of queued tasks.")
     status.set_defaults(func=run_status)
@@ -69,6 +71,10 @@ def start_runner(root: str, jobs: int) -> int | None:
 
 def run_start(args: argparse.Namespace) -> int:
     store = _store()
+    if args.retry_failed:
+        retried = store.requeue_failed()
+        if retried:
+            print(f"Queued again: {', '.join(retried)}")
     pid = start_runner(store.root, max(1, args.jobs))
     if pid is None:
         print("The queue runner is already running; it will run the queued experiments.")

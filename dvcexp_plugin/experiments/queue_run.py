@@ -38,21 +38,20 @@ class QueueRun:
 def prepare_workspace(repo: Repo, git: Any, entry: QueueEntry, store: QueueStore) -> str:
     """Write the entry's tree to its workspace and point its cache at the repo's."""
     from dvcexp_plugin.cache import cache_settings
+    from dvcexp_plugin.experiments.temp_run import copy_into, setup_workspace
 
     workspace = store.workspace(entry.id)
     if os.path.exists(workspace):
         shutil.rmtree(workspace)
     git.materialize(entry.rev, workspace)
-    dvc_dir = os.path.join(workspace, ".dvc")
-    os.makedirs(dvc_dir, exist_ok=True)
-    cache_dir, types = cache_settings(repo.root)
-    for name in ("config", "config.local"):
-        source = os.path.join(repo.dvc_dir, name)
-        if os.path.exists(source):
-            shutil.copyfile(source, os.path.join(dvc_dir, name))
-    with open(os.path.join(dvc_dir, "config.local"), "a", encoding="utf-8") as fobj:
-        # the workspace shares the repository's cache (absolute, so it wins)
-        fobj.write(f"\n[cache]\n    dir = {cache_dir}\n    type = {','.join(types)}\n")
+    setup_workspace(repo, workspace, cache_settings(repo.root))
+    # -C/--copy-paths: copied from the repository as it is when the entry runs
+    copy_into(repo.root, workspace, list(entry.args.get("copy_paths") or []))
+    if entry.args.get("reset"):
+        from dvcexp_plugin.experiments.temp_run import reset_persist
+        from dvcexp_plugin.pipeline import load_pipeline
+
+        reset_persist(workspace, load_pipeline(workspace))
     return workspace
 
 

@@ -137,6 +137,18 @@ class QueueStore:
                     claimed.append(entry)
         return claimed
 
+    def requeue_failed(self) -> list[str]:
+        """Failed entries become queued again (their workspace commit is kept); names."""
+        names = []
+        with self.locked():
+            for entry in self.entries():
+                if entry.status == FAILED:
+                    entry.status, entry.pid, entry.error = QUEUED, None, None
+                    entry.started = entry.finished = None
+                    self.save(entry)
+                    names.append(entry.name)
+        return names
+
     def finish(self, entry_id: str, ok: bool, exp_sha: str | None, error: str | None) -> None:
         with self.locked():
             entry = self.load(entry_id)

@@ -98,6 +98,42 @@ def _baseline_row(
             "executor": None,
             "name": name,
         })
+    experiments += _queue_rows(git, collector, baseline, param_deps)
     return {"rev": baseline, "name": describe(git, [baseline])[baseline], "data": data,
             "error": None,
             "experiments": experiments or None}
+
+
+#: DVC's executor states for entries of its queue, by our queue status
+_QUEUE_STATES = {"Queued": "queued", "Running": "running", "Failed": "failed"}
+
+
+def _queue_rows(
+    git: GitRepo, collector: RevisionCollector, baseline: str, param_deps: bool
+) -> list[dict[str, Any]]:
+    """Queued, running and failed queue entries of ``baseline``, as DVC lists its queue's.
+
+    DVC orders them active, queued, failed after the finished experiments; an
+    entry's data is its stored workspace (params with its overrides; no results).
+    """
+    from dvcexp_plugin.experiments.queue_store import QueueStore
+
+    rows = []
+    entries = [e for e in QueueStore(collector.root).entries()
+               if e.baseline == baseline and e.status in _QUEUE_STATES]
+    order = {"Running": 0, "Queued": 1, "Failed": 2}
+    for entry in sorted(entries, key=lambda e: (order[e.status], e.created)):
+        if git.get_ref(entry.ref) is None and entry.status != "Running":
+            continue  # its commit is gone (removed): nothing to show
+        data = collector.collect(_reader(git, entry.rev), entry.rev, _iso(int(entry.created)),
+                                 list_files=_lister(git, entry.rev), param_deps=param_deps)
+        rows.append({
+            "revs": [{"rev": entry.rev, "name": entry.name, "data": data,
+                      "error": {"type": "ReproductionError", "msg": entry.error}
+                      if entry.status == "Failed" else None,
+                      "experiments": None}],
+            "executor": {"state": _QUEUE_STATES[entry.status], "name": "dvcexp-queue",
+                         "local": None},
+            "name": entry.name,
+        })
+    return rows

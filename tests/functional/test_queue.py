@@ -112,8 +112,11 @@ def test_run_all_runs_every_entry_in_one_dag_with_a_failure(repo: Path) -> None:
     assert "failed to reproduce 'train'" in logs.stdout
     shown = json.loads(run_cli("exp", "show", "--json", cwd=repo).stdout)
     lrs = sorted(e["revs"][0]["data"]["params"]["params.yaml"]["data"]["train"]["lr"]
-                 for e in shown[1]["experiments"])
+                 for e in shown[1]["experiments"] if e["executor"] is None)
     assert lrs == [0.05, 0.1, 0.2]
+    # the failed entry is listed too, as DVC lists its queue's failures
+    failed = [e for e in shown[1]["experiments"] if e["executor"]]
+    assert [(e["name"], e["executor"]["state"]) for e in failed] == [("broken", "failed")]
     removed = run_cli("queue", "remove", "--failed", cwd=repo)
     assert removed.stdout.strip() == "Removed tasks in queue: broken"
 
@@ -136,4 +139,40 @@ def test_kill_9_of_the_runner_then_recovery(repo: Path) -> None:
     status = run_cli("queue", "status", cwd=repo).stdout
     assert "Failed" in status  # a dead runner's entry is recovered as failed, not lost
     assert exp_names(repo) == []
+    assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def _wait_for(repo: Path, done: callable, timeout: float = 120) -> None:  # type: ignore[valid-type]
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, run_cli("queue", "status", cwd=repo).stdout
+        time.sleep(0.3)
+
+
+def test_queue_start_runs_in_the_background_once_and_retries(repo: Path) -> None:
+    train = repo / "src" / "train.py"
+    original = train.read_text()
+    train.write_text("raise SystemExit(5)\n")
+    assert run_cli("exp", "run", "--queue", "-n", "flaky", cwd=repo).returncode == 0
+    train.write_text(original)
+    assert run_cli("exp", "run", "--queue", "-S", "train.lr=0.3", "-n", "good",
+                   cwd=repo).returncode == 0
+    first = run_cli("queue", "start", "-j", "2", cwd=repo)
+    second = run_cli("queue", "start", cwd=repo)  # concurrent start: still one runner
+    assert first.returncode == second.returncode == 0
+    assert first.stdout.startswith("Started the queue runner")
+
+    def finished() -> bool:
+        status = run_cli("queue", "status", cwd=repo).stdout
+        return "Queued" not in status and "Running" not in status
+
+    _wait_for(repo, finished)
+    assert exp_names(repo) == ["good"]
+    status = run_cli("queue", "status", cwd=repo).stdout
+    assert "flaky" in status and "Failed" in status
+    # the failed entry stored the broken train.py: a retry fails again, still listed
+    retry = run_cli("queue", "start", "--retry-failed", cwd=repo)
+    assert "Queued again: flaky" in retry.stdout
+    _wait_for(repo, finished)
+    assert exp_names(repo) == ["good"]
     assert git("status", "--porcelain", cwd=repo) == ""
