@@ -37,6 +37,17 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                      help="Custom commit message to use when committing the experiment.")
     run.add_argument("--queue", action="store_true",
                      help="Stage this experiment in the run queue for future execution.")
+    run.add_argument("--temp", dest="tmp_dir", action="store_true",
+                     help="Run this experiment in a separate temporary directory instead of "
+                     "your workspace.")
+    run.add_argument("-C", "--copy-paths", action="append", default=[], metavar="<path>",
+                     help="List of ignored or untracked paths to copy into the temp directory. "
+                     "Only used if `--temp` or `--queue` is specified.")
+    run.add_argument("--rev", metavar="<experiment or commit>",
+                     help="Start from this experiment's (or commit's) state instead of HEAD; "
+                     "an experiment keeps its baseline. Needs `--temp` or `--queue`.")
+    run.add_argument("--reset", action="store_true",
+                     help="Remove `persist: true` outputs before running.")
     run.add_argument("--run-all", action="store_true",
                      help="Execute all experiments in the run queue (-j slots, one DAG).")
     run.set_defaults(func=run_exp)
@@ -53,6 +64,18 @@ def run_exp(args: argparse.Namespace) -> int:
     from dvcexp_plugin.plugins import plugin_manager
 
     repo, pipeline = load_repo_pipeline()
+    if args.rev and not (args.tmp_dir or args.queue):
+        raise DvcExpError("`--rev` needs `--temp` or `--queue`: a workspace run starts "
+                          "from the workspace")
+    if args.tmp_dir and not args.queue:
+        from dvcexp_plugin.experiments.temp_run import run_temp
+
+        result = run_temp(repo, pipeline, args, cwd=os.getcwd(), out=sys.stdout)
+        if result.sha and result.ref:
+            plugin_manager().hook.dvcexp_experiment_saved(
+                name=result.name, ref=result.ref, sha=result.sha, baseline=result.baseline
+            )
+        return 0
     if args.queue:
         from dvcexp_plugin.experiments.enqueue import enqueue
 
@@ -61,6 +84,10 @@ def run_exp(args: argparse.Namespace) -> int:
             return 0
     if args.run_all:
         return _run_all(repo, args)
+    if args.reset:
+        from dvcexp_plugin.experiments.temp_run import reset_persist
+
+        reset_persist(repo.root, pipeline)
     result = run_experiment(repo, pipeline, args, cwd=os.getcwd(), out=sys.stdout)
     if result.sha and result.ref:
         plugin_manager().hook.dvcexp_experiment_saved(

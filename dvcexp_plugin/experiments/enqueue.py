@@ -59,12 +59,20 @@ def enqueue(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
     """Queue one entry per sweep point; print DVC's lines for each."""
     from dvcexp_plugin import params as params_mod
     from dvcexp_plugin.experiments.names import random_name, validate_name
+    from dvcexp_plugin.experiments.temp_run import (
+        check_copy_paths,
+        entry_commit,
+        start_point,
+        warn_untracked_deps,
+    )
     from dvcexp_plugin.git.exp_refs import ExpRef
     from dvcexp_plugin.git.repo import GitRepo
 
     git = GitRepo.find(repo.root)
-    baseline = git.head_sha()
     git.identity("author")  # fail now, not when the entry finishes
+    # --rev: the experiment's (or commit's) tree; its baseline stays
+    rev, baseline = start_point(git, getattr(args, "rev", None))
+    copied = check_copy_paths(repo.root, cwd, list(getattr(args, "copy_paths", None) or []))
     overrides = params_mod.parse_set_params(list(args.set_param or []))
     points = params_mod.expand_sweeps(overrides) if overrides else [{}]
     store = QueueStore(repo.root)
@@ -85,15 +93,22 @@ def enqueue(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
                 f"Experiment conflicts with existing experiment '{args.name}'. To overwrite "
                 "the existing experiment run: dvcexp exp run -f ..."
             )
-    for point in points:  # validate every point before queueing any
-        for file, values in point.items():
-            params_mod.updated_text(os.path.join(cwd, file), values, shown_as=file)
+    if rev is None:
+        for point in points:  # validate every point before queueing any
+            for file, values in point.items():
+                params_mod.updated_text(os.path.join(cwd, file), values, shown_as=file)
     remembered = {flag: getattr(args, flag, None) for flag in ENTRY_FLAGS}
+    remembered["copy_paths"] = copied
+    remembered["reset"] = bool(getattr(args, "reset", False))
+    warned = False
     queued = []
     for point, name in zip(points, names, strict=True):
         print(f"Queueing with overrides '{point}'.", file=out)
         message = f"dvc-exp:{baseline}:{baseline}:{name}"
-        sha = _entry_commit(git, cwd, point, message, baseline)
+        sha = entry_commit(git, repo.root, cwd, point, message, baseline, rev)
+        if not warned:
+            warn_untracked_deps(git, sha, pipeline, repo.root, copied)
+            warned = True
         entry = QueueEntry(id=store.new_id(), name=name, baseline=baseline, rev=sha,
                            created=time.time(), overrides=point, args=remembered)
         git.set_ref(entry.ref, sha)

@@ -77,7 +77,10 @@ def commit_entry(queue_json: str, entry_id: str) -> int:
     for stage in pipeline.stages:
         extra.extend(stage_files(workspace, stage, git))
     extra.extend(top_level_files(workspace, pipeline))
-    tree = git.snapshot_dir(entry.rev, workspace, sorted(set(extra)))
+    from dvcexp_plugin.experiments.temp_run import without_cached_outs
+
+    extra = without_cached_outs(sorted(set(extra)), pipeline)
+    tree = git.snapshot_dir(entry.rev, workspace, extra)
     message = f"dvc: commit experiment {exp_hash(entries)}"
     sha = git.commit_tree(tree, [entry.baseline], message)
     ref = ExpRef(entry.baseline, entry.name).ref

@@ -106,9 +106,13 @@ def build_table(
     sort = _sort_column(sort_by, metrics, params) if sort_by else None
     cells: list[list[str]] = []
 
-    def add(state: dict[str, Any], name: str, rev: str, typ: str) -> None:
+    def add(state: dict[str, Any], name: str, rev: str, typ: str,
+            executor: dict[str, Any] | None = None) -> None:
         row = dict.fromkeys(columns, fill)
         row.update(Experiment=name, rev=rev, typ=typ, parent="")
+        if executor:  # queued, running or failed entries, as DVC shows its queue's
+            row["State"] = str(executor.get("state", "")).capitalize()
+            row["Executor"] = str(executor.get("name", "")).capitalize()
         data = state.get("data")
         if data:
             row["Created"] = _created(data.get("timestamp"), fill, iso)
@@ -140,7 +144,7 @@ def build_table(
         for index, exp in enumerate(exps):
             state = exp["revs"][0]
             typ = "branch_base" if index == len(exps) - 1 else "branch_commit"
-            add(state, exp.get("name") or "", state["rev"][:7], typ)
+            add(state, exp.get("name") or "", state["rev"][:7], typ, exp.get("executor"))
     return ExpTable(columns, cells, kinds, fill)
 
 

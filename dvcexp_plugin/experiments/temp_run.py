@@ -135,6 +135,18 @@ def entry_commit(git: Any, root: str, cwd: str, overrides: dict[str, list[str]],
     return sha
 
 
+def without_cached_outs(paths: list[str], pipeline: Pipeline) -> list[str]:
+    """Drop cached outputs (and what is under them) from the paths to commit.
+
+    In an isolated workspace the ``.gitignore`` DVC writes for an output exists only
+    there, so the repository's ignore rules do not drop a cached output named as
+    another stage's dep; DVC never commits one (``use_scm_ignore``).
+    """
+    cached = {s.repo_path(o.path) for s in pipeline.stages for o in s.outs if o.cache}
+    return [p for p in paths
+            if not any(p == c or p.startswith(c + "/") for c in cached)]
+
+
 def reset_persist(workspace: str, pipeline: Pipeline) -> None:
     """``--reset``: remove every ``persist: true`` output."""
     for stage in pipeline.stages:
@@ -246,7 +258,8 @@ def run_temp(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
         for stage in ws_pipeline.stages:
             extra.extend(stage_files(workspace, stage, git))
         extra.extend(top_level_files(workspace, ws_pipeline))
-        tree = git.snapshot_dir(entry, workspace, sorted(set(extra)))
+        extra = without_cached_outs(sorted(set(extra)), ws_pipeline)
+        tree = git.snapshot_dir(entry, workspace, extra)
         sha = git.commit_tree(tree, [baseline], exp_message(entries, args.message))
         ref = ExpRef(baseline, name).ref
         old = git.get_ref(ref)
