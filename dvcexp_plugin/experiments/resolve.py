@@ -101,8 +101,20 @@ def resolve_rev(git: GitRepo, rev: str) -> str:
             ref = None
         sha = git.get_ref(ref.ref) if ref else None
         if sha is None:
+            sha = _queue_entry_rev(git, rev)  # a queued or failed queue entry, as DVC's
+        if sha is None:
             raise
         return sha
+
+
+def _queue_entry_rev(git: GitRepo, name: str) -> str | None:
+    """The stored workspace commit of the newest queue entry called ``name``."""
+    from dvcexp_plugin.experiments.queue_store import QueueStore
+
+    for entry in reversed(QueueStore(git.root).entries()):
+        if entry.name == name and entry.status != "Success" and git.get_ref(entry.ref):
+            return entry.rev
+    return None
 
 
 def exp_refs_at(git: GitRepo, sha: str) -> list[ExpRef]:

@@ -176,3 +176,11 @@ def test_queue_start_runs_in_the_background_once_and_retries(repo: Path) -> None
     _wait_for(repo, finished)
     assert exp_names(repo) == ["good"]
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_exp_apply_of_a_queued_entry_brings_its_params(repo: Path) -> None:
+    assert run_cli("exp", "run", "--queue", "-S", "train.lr=0.7", "-n", "later",
+                   cwd=repo).returncode == 0
+    applied = run_cli("exp", "apply", "later", cwd=repo)
+    assert applied.returncode == 0, applied.stderr
+    assert "lr: 0.7" in (repo / "params.yaml").read_text()
