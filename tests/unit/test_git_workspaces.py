@@ -386,11 +386,11 @@ def _finish_experiments(root: str, base: str, index: int, rounds: int, barrier: 
             write(workspace, "params.yaml", f"lr: {round_}\n")  # the same in every process
             write(workspace, "out/shared.txt", f"round {round_}\n")
             write(workspace, f"out/p{index}.txt", f"{index}-{round_}\n")  # this process's own
-            barrier.wait(60)  # type: ignore[attr-defined]
+            barrier.wait(20)  # type: ignore[attr-defined]
             # identical blobs, trees and commits written by all processes at the same time
             shared_tree = git_repo.snapshot_dir(base, workspace, ["out/shared.txt"])
             shared = git_repo.commit_tree(shared_tree, [base], f"shared {round_}")
-            git_repo.set_ref(f"refs/dvcexp-test/shared-{round_}", shared, force=True,
+            git_repo.set_ref(f"refs/dvcexp-test/shared-{round_}-{index}", shared,
                              message="shared")
             tree = git_repo.snapshot_dir(base, workspace, ["out"])
             sha = git_repo.commit_tree(tree, [base], f"dvc: commit experiment p{index}-{round_}")
@@ -453,6 +453,10 @@ def test_concurrent_experiments_finish(repo: Path) -> None:
         assert len(git("reflog", "show", ref, cwd=repo).splitlines()) == 1
     chain = git("log", "--format=%s", f"{base}..{CHAIN}", cwd=repo).split()
     assert sorted(chain) == sorted(ExpRef.from_ref(ref).name for ref in made)
+    shared = git_repo.iter_refs("refs/dvcexp-test/shared-")
+    assert len(shared) == procs_n * rounds
+    assert all(sha == shared[f"refs/dvcexp-test/shared-{ref.split('-')[2]}-0"]
+               for ref, sha in shared.items())  # same inputs, same commit in every process
     assert iter_queue_refs(repo) == {}
     git_dir = repo / ".git"
     assert not list(git_dir.rglob("*.lock")) and not list(git_dir.rglob("tmp_obj_*"))
@@ -464,7 +468,7 @@ def _churn_refs(root: str, index: int, count: int, barrier: object, results: obj
         git_repo = GitRepo.find(root)
         head = git_repo.head_sha()
         for i in range(count):
-            barrier.wait(60)  # type: ignore[attr-defined]
+            barrier.wait(20)  # type: ignore[attr-defined]
             # a new reflog directory created by all processes at once
             git_repo.set_ref(f"refs/exps/r{i}/x/p{index}", head, message="m")
             entry = queue_ref(f"e{i}-{index}")
