@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 import minirepo as m
+import yaml
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -62,10 +63,15 @@ def fresh_pair(name: str, template: Path, ours_cmd: list[str], runs: int,
          "dvc": lambda: m.timed([m.DVC, "repro"], work["dvc"])},
         before={tool: (lambda d=d: m.fresh_copy(template, d)) for tool, d in work.items()},
     )
-    same = (work["ours"] / "dvc.lock").read_bytes() == (work["dvc"] / "dvc.lock").read_bytes()
+    texts = {tool: (d / "dvc.lock").read_text() for tool, d in work.items()}
+    same = "yes" if texts["ours"] == texts["dvc"] else "NO"
+    if same == "NO":
+        entries = {tool: yaml.safe_load(text)["stages"] for tool, text in texts.items()}
+        if entries["ours"] == entries["dvc"]:
+            order = ", ".join(entries["ours"])
+            same = f"no, same entries in another order (ours: {order})"
     result.notes.append(f"stages in dvc.lock: ours {_lock_stages(work['ours'])}, "
-                        f"DVC {_lock_stages(work['dvc'])}; last dvc.lock byte-equal: "
-                        f"{'yes' if same else 'NO'}")
+                        f"DVC {_lock_stages(work['dvc'])}; last dvc.lock byte-equal: {same}")
     return result
 
 

@@ -24,33 +24,20 @@ ENTRY_FLAGS = ("targets", "single_item", "force", "pipeline", "all_pipelines", "
 
 def _entry_commit(git: Any, cwd: str, overrides: dict[str, list[str]], message: str,
                   baseline: str) -> str:
-    """Commit the workspace with ``overrides`` applied, leaving the files as they were."""
+    """Commit the workspace with ``overrides`` applied; the user's files are never written."""
     from dvcexp_plugin import params as params_mod
 
-    paths = {
-        file: os.path.normpath(os.path.join(cwd, file)) for file in overrides
-    }
-    saved: dict[str, bytes | None] = {}
-    for path in paths.values():
-        try:
-            with open(path, "rb") as fobj:
-                saved[path] = fobj.read()
-        except FileNotFoundError:
-            saved[path] = None
-    try:
-        params_mod.apply_all(cwd, overrides)
-        extra = [os.path.relpath(p, git.root).replace(os.sep, "/")
-                 for p in paths.values() if os.path.exists(p)]
-        tree = git.snapshot_tree(extra)
-    finally:
-        for path, data in saved.items():  # the user's files, byte for byte
-            if data is None:
-                if os.path.exists(path):
-                    os.unlink(path)
-            else:
-                with open(path, "wb") as fobj:
-                    fobj.write(data)
-    sha: str = git.commit_tree(tree, [baseline], message)
+    edited: dict[str, bytes | None] = {}
+    files: dict[str, list[str]] = {}
+    for file, values in overrides.items():  # two spellings of one file edit it once
+        path = os.path.normpath(os.path.join(cwd, file))
+        files.setdefault(path, []).extend(values)
+    for path, values in files.items():
+        shown = os.path.relpath(path, cwd)
+        text = params_mod.updated_text(path, values, shown_as=shown)
+        edited[os.path.relpath(path, git.root).replace(os.sep, "/")] = text.encode("utf-8")
+    tree = git.snapshot_tree([p for p in edited if os.path.exists(os.path.join(git.root, p))])
+    sha: str = git.commit_workspace(tree, edited, message, [baseline])
     return sha
 
 

@@ -322,10 +322,7 @@ class GitRepo:
     # -- queue workspaces --------------------------------------------------
 
     def commit_workspace(
-        self,
-        base_tree_rev: str,
-        overrides: Mapping[str, bytes | None],
-        message: str,
+        self, base_tree_rev: str, overrides: Mapping[str, bytes | None], message: str,
         parents: list[str],
     ) -> str:
         """A commit of ``base_tree_rev``'s tree with some files replaced; no ref moves.
