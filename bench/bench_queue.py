@@ -24,7 +24,9 @@ DVCEXP = os.environ.get("DVCEXP", "/work/venv/bin/dvcexp")
 DVC = os.environ.get("DVC", "/work/dvcvenv/bin/dvc")
 ENV = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "bench",
        "GIT_AUTHOR_EMAIL": "bench@example.invalid", "GIT_COMMITTER_NAME": "bench",
-       "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+       "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+       # DVC's queue workers start `dvc` from PATH
+       "PATH": f"{os.path.dirname(DVC)}{os.pathsep}{os.environ.get('PATH', '')}"}
 DVC_YAML = """\
 stages:
   prepare:
