@@ -44,10 +44,9 @@ def collect_log(store: QueueStore, entry: QueueEntry, info: dict[str, Any]) -> N
 
 def commit_entry(queue_json: str, entry_id: str) -> int:
     from dvcexp_plugin.experiments.names import exp_hash
-    from dvcexp_plugin.experiments.run import stage_files, top_level_files
+    from dvcexp_plugin.experiments.run import experiment_contents
     from dvcexp_plugin.git.exp_refs import ExpRef
     from dvcexp_plugin.git.repo import GitRepo
-    from dvcexp_plugin.lock import read_lockfile
     from dvcexp_plugin.pipeline import load_pipeline
 
     with open(queue_json, encoding="utf-8") as fobj:
@@ -66,20 +65,7 @@ def commit_entry(queue_json: str, entry_id: str) -> int:
                 ran.append(info["addresses"][rule])
     git = GitRepo.find(queue["root"])
     pipeline = load_pipeline(workspace)
-    by_address = {s.addressing: s for s in pipeline.stages}
-    entries: dict[str, Any] = {}
-    for address in ran:
-        stage = by_address[address]
-        if not stage.data_source:
-            lock = read_lockfile(os.path.join(workspace, stage.lockfile))
-            entries[stage.name] = lock.get(stage.name) or {}
-    extra: list[str] = []
-    for stage in pipeline.stages:
-        extra.extend(stage_files(workspace, stage, git))
-    extra.extend(top_level_files(workspace, pipeline))
-    from dvcexp_plugin.experiments.temp_run import without_cached_outs
-
-    extra = without_cached_outs(sorted(set(extra)), pipeline)
+    entries, extra = experiment_contents(workspace, pipeline, ran, git)
     tree = git.snapshot_dir(entry.rev, workspace, extra)
     message = f"dvc: commit experiment {exp_hash(entries)}"
     sha = git.commit_tree(tree, [entry.baseline], message)

@@ -91,6 +91,49 @@ def stage_files(root: str, stage: Stage, git: Any) -> list[str]:
     return files
 
 
+
+def choose_name(git: Any, baseline: str, name: str | None, force: bool) -> str:
+    """``-n`` checked (git's ref rules; an existing name needs ``-f``), or a random name."""
+    from dvcexp_plugin.experiments.names import random_name, validate_name
+    from dvcexp_plugin.git.exp_refs import ExpRef
+
+    if not name:
+        return random_name(lambda n: git.get_ref(ExpRef(baseline, n).ref) is not None)
+    validate_name(name)
+    if git.get_ref(ExpRef(baseline, name).ref) and not force:
+        raise ExperimentExistsError(
+            f"Experiment conflicts with existing experiment '{name}'. To overwrite the "
+            "existing experiment run: dvcexp exp run -f ..."
+        )
+    return name
+
+
+def experiment_contents(
+    root: str, pipeline: Pipeline, ran: list[str], git: Any
+) -> tuple[dict[str, Any], list[str]]:
+    """The lock entries of the stages that ran (for the message) and the untracked
+    files DVC adds to the experiment commit (never cached outputs)."""
+    from dvcexp_plugin.lock import read_lockfile
+
+    by_address = {s.addressing: s for s in pipeline.stages}
+    entries: dict[str, Any] = {}
+    for address in ran:
+        stage = by_address.get(address)
+        if stage is not None and not stage.data_source:
+            lock = read_lockfile(os.path.join(root, stage.lockfile))
+            entries[stage.name] = lock.get(stage.name) or {}
+    extra: list[str] = []
+    # the tree holds the files of every stage, run or skipped: a no-op re-run gives
+    # the same tree as the run before it (seen with DVC 3.67.1)
+    for stage in pipeline.stages:
+        extra.extend(stage_files(root, stage, git))
+    extra.extend(top_level_files(root, pipeline))
+    cached = {stage.repo_path(o.path) for stage in pipeline.stages for o in stage.outs
+              if o.cache}
+    kept = [p for p in sorted(set(extra))
+            if not any(p == c or p.startswith(c + "/") for c in cached)]
+    return entries, kept
+
 def run_experiment(
     repo: Repo,
     pipeline: Pipeline,
@@ -100,27 +143,15 @@ def run_experiment(
 ) -> ExperimentResult:
     """``dvcexp exp run`` in the workspace (see module docstring)."""
     from dvcexp_plugin import params as params_mod
-    from dvcexp_plugin.experiments.names import random_name, validate_name
     from dvcexp_plugin.git.exp_refs import ExpRef
     from dvcexp_plugin.git.repo import GitRepo
-    from dvcexp_plugin.lock import read_lockfile
     from dvcexp_plugin.plugins import plugin_manager
     from dvcexp_plugin.repro_flow import reproduce
 
     git = GitRepo.find(repo.root)
     baseline = git.head_sha()
     git.identity("author")  # fail before anything changes when git has no identity
-    if args.name:
-        validate_name(args.name)
-        name = args.name
-        existing = git.get_ref(ExpRef(baseline, name).ref)
-        if existing and not args.force:
-            raise ExperimentExistsError(
-                f"Experiment conflicts with existing experiment '{name}'. To overwrite the "
-                "existing experiment run: dvcexp exp run -f ..."
-            )
-    else:
-        name = random_name(lambda n: git.get_ref(ExpRef(baseline, n).ref) is not None)
+    name = choose_name(git, baseline, args.name, bool(args.force))
     overrides = params_mod.parse_set_params(list(args.set_param or []))
     if overrides:
         params_mod.reject_sweeps(overrides)
@@ -136,20 +167,8 @@ def run_experiment(
     reproduce(repo, pipeline, args, cwd=cwd, out=out, env=env, ran=ran, summary=False)
     if getattr(args, "dry", False):
         return ExperimentResult(name=name, baseline=baseline, ref=None, sha=None)
-    graph = pipeline.graph
-    ran_stages = [graph.by_address[a] for a in ran if a in graph.by_address]
-    entries: dict[str, Any] = {}
-    for stage in ran_stages:
-        if not stage.data_source:
-            lock = read_lockfile(os.path.join(repo.root, stage.lockfile))
-            entries[stage.name] = lock.get(stage.name) or {}
-    extra: list[str] = []
-    # the tree holds the files of every stage, run or skipped: a no-op re-run gives
-    # the same tree as the run before it (seen with DVC 3.67.1); the hash covers
-    # only the stages that ran
-    for stage in pipeline.stages:
-        extra.extend(stage_files(repo.root, stage, git))
-    extra.extend(top_level_files(repo.root, pipeline))
+    # the hash covers only the stages that ran; the tree, every stage's files
+    entries, extra = experiment_contents(repo.root, pipeline, ran, git)
     for files in overrides:
         path = posixpath.normpath(posixpath.join(os.path.relpath(cwd, repo.root), files))
         if os.path.exists(os.path.join(repo.root, path)):

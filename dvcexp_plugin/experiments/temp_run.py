@@ -185,32 +185,21 @@ def run_temp(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
     from dvcexp_plugin import params as params_mod
     from dvcexp_plugin.cache import cache_settings
     from dvcexp_plugin.commands.loading import load_repo_pipeline
-    from dvcexp_plugin.experiments.names import random_name, validate_name
     from dvcexp_plugin.experiments.run import (
         ExperimentExistsError,
         ExperimentResult,
+        choose_name,
         exp_message,
-        stage_files,
-        top_level_files,
+        experiment_contents,
     )
     from dvcexp_plugin.git.exp_refs import ExpRef
     from dvcexp_plugin.git.repo import GitRepo
-    from dvcexp_plugin.lock import read_lockfile
     from dvcexp_plugin.repro_flow import reproduce
 
     git = GitRepo.find(repo.root)
     git.identity("author")
     rev, baseline = start_point(git, getattr(args, "rev", None))
-    if args.name:
-        validate_name(args.name)
-        name = args.name
-        if git.get_ref(ExpRef(baseline, name).ref) and not args.force:
-            raise ExperimentExistsError(
-                f"Experiment conflicts with existing experiment '{name}'. To overwrite the "
-                "existing experiment run: dvcexp exp run -f ..."
-            )
-    else:
-        name = random_name(lambda n: git.get_ref(ExpRef(baseline, n).ref) is not None)
+    name = choose_name(git, baseline, args.name, bool(args.force))
     overrides = params_mod.parse_set_params(list(args.set_param or []))
     if overrides:
         params_mod.reject_sweeps(overrides)
@@ -247,18 +236,7 @@ def run_temp(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
             raise
         if getattr(args, "dry", False):
             return ExperimentResult(name=name, baseline=baseline, ref=None, sha=None)
-        by_address = {s.addressing: s for s in ws_pipeline.stages}
-        entries: dict[str, Any] = {}
-        for address in ran:
-            stage = by_address.get(address)
-            if stage is not None and not stage.data_source:
-                lock = read_lockfile(os.path.join(workspace, stage.lockfile))
-                entries[stage.name] = lock.get(stage.name) or {}
-        extra: list[str] = []
-        for stage in ws_pipeline.stages:
-            extra.extend(stage_files(workspace, stage, git))
-        extra.extend(top_level_files(workspace, ws_pipeline))
-        extra = without_cached_outs(sorted(set(extra)), ws_pipeline)
+        entries, extra = experiment_contents(workspace, ws_pipeline, ran, git)
         tree = git.snapshot_dir(entry, workspace, extra)
         sha = git.commit_tree(tree, [baseline], exp_message(entries, args.message))
         ref = ExpRef(baseline, name).ref
