@@ -16,9 +16,10 @@ def test_demo_script_runs_experiments_and_shows_them(tmp_path: Path) -> None:
     proc = subprocess.run(["bash", str(PROJECT / "workflow_examples" / "demo.sh")],
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "Ran experiment(s): lr-low" in proc.stdout
-    assert "Ran experiment(s): lr-high" in proc.stdout
-    assert "[lr-high]" in proc.stdout and "[lr-low]" in proc.stdout
+    assert "Queued experiment 'lr-3' for future execution." in proc.stdout
+    assert "Ran experiment(s): lr-1, lr-2, lr-3" in proc.stdout
+    assert "[lr-1]" in proc.stdout and "[lr-3]" in proc.stdout
     refs = subprocess.run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"],
                           cwd=demo, capture_output=True, text=True).stdout.split()
-    assert sorted(r.rsplit("/", 1)[-1] for r in refs) == ["lr-high", "lr-low"]
+    names = sorted(r.rsplit("/", 1)[-1] for r in refs if "/celery/" not in r)
+    assert names == ["lr-1", "lr-2", "lr-3"]
