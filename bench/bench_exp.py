@@ -24,15 +24,14 @@ Measures (projects from :mod:`minirepo`, under ``/tmp/dvcexp-bench-small``):
 The 1,000 experiments are made with one ``git fast-import`` stream: each is a
 one-commit child of the baseline on ``refs/exps/<b[:2]>/<b[2:]>/exp-NNNN``
 with its own ``params.yaml`` (``train.lr``), ``metrics.json`` and a matching
-``dvc.lock``, one second apart. The table is printed; ``--write`` appends an
-"exp" section to ``bench/RESULTS.md``.
+``dvc.lock``, one second apart. The table is printed; ``--write`` replaces (or
+appends) the "## exp" section of ``bench/RESULTS.md``.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -200,7 +199,7 @@ def section(results: list[m.Result], runs: int, started: str) -> str:
         "## exp\n",
         f"Date: {started}\n",
         f"- Machine: {m.machine()}",
-        f"- Load averages (1, 5, 15 min) at the end: {os.getloadavg()}\n",
+        f"- Load averages (1, 5, 15 min) at the end: {m.loadavg()}\n",
         "Method: `bench/bench_exp.py`, small projects from `bench/minirepo.py` "
         f"(up to date: `dvc repro` + commit). {runs} timed runs per tool after one "
         "untimed warm-up each, alternating ours/DVC; wall time of the whole command. "
@@ -208,23 +207,26 @@ def section(results: list[m.Result], runs: int, started: str) -> str:
         "cache; `noop` and `show` repeat on one copy per tool. 1,000 experiments: one "
         "`git fast-import` stream of one-commit experiments (own params.yaml, "
         "metrics.json, dvc.lock). Ratio = our median / DVC's median; CPU = user + sys "
-        "of the process tree; load = 1-min load average before → after.\n",
+        "of the process tree; load = 1-min load average before → after. `show` (warm): DVC's "
+        "`.dvc/tmp/exps/cache` filled by the warm-up; `show-cold`: `.dvc/tmp` deleted before "
+        "every run (DVC's first `exp show` after the experiments were made). "
+        + m.PYCACHE_NOTE + "\n",
         m.table(results), "",
         *[f"- **{r.name}**: {'; '.join(r.notes)}" for r in results], "",
         "Re-run:\n", "```bash",
-        "/work/venv/bin/python bench/bench_exp.py --runs 5 --write   # ~10 min",
+        "/work/venv/bin/python bench/bench_exp.py --runs 5 --write   # ~12 min",
         "rm -rf /tmp/dvcexp-bench-small", "```\n",
     ]
     return "\n".join(parts)
 
 
 def main() -> None:
-    """Run the chosen measures, print the table, optionally append to RESULTS.md."""
+    """Run the chosen measures, print the table, optionally write RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", default="run,noop,fanout,show,show-cold")
     parser.add_argument("--write", action="store_true",
-                        help="append the 'exp' section to bench/RESULTS.md")
+                        help="write the 'exp' section of bench/RESULTS.md")
     args = parser.parse_args()
     started = m.now()
     measures = {"run": measure_run, "fanout": measure_fanout, "noop": measure_noop,
@@ -237,8 +239,7 @@ def main() -> None:
     text = section(results, args.runs, started)
     print(text)
     if args.write:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as fobj:
-            fobj.write("\n" + text)
+        m.write_section(HERE / "RESULTS.md", "exp", text)
 
 
 if __name__ == "__main__":

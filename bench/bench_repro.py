@@ -22,14 +22,13 @@ Measures (projects from :mod:`minirepo`, under ``/tmp/dvcexp-bench-small``):
 
 Fresh-project measures copy a template before every run (untimed) and delete
 DVC's site cache; every measure alternates ours and DVC after one untimed
-warm-up each. The table is printed; ``--write`` appends a "repro" section to
-``bench/RESULTS.md``.
+warm-up each. The table is printed; ``--write`` replaces (or appends) the
+"## repro" section of ``bench/RESULTS.md``.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -213,7 +212,7 @@ def section(results: list[m.Result], runner_rows: list, runs: int, started: str)
         "## repro\n",
         f"Date: {started}\n",
         f"- Machine: {m.machine()}",
-        f"- Load averages (1, 5, 15 min) at the end: {os.getloadavg()}\n",
+        f"- Load averages (1, 5, 15 min) at the end: {m.loadavg()}\n",
         "Method: `bench/bench_repro.py`, fresh small projects from `bench/minirepo.py` "
         "(git repository, `dvc init`'s `.dvc/`, params.yaml, dvc.yaml, `src/stage.py`; "
         f"stage commands `python3 src/stage.py …`). {runs} timed runs per tool after one "
@@ -222,7 +221,7 @@ def section(results: list[m.Result], runner_rows: list, runs: int, started: str)
         "DVC's site cache (`DVC_SITE_CACHE_DIR`); the no-op measure repeats on one "
         "up-to-date copy per tool. Ratio = our median / DVC's median. CPU = user + sys "
         "of the process and its children (less sensitive to other load). Load = 1-min "
-        "load average before → after the measure.\n",
+        "load average before → after the measure. " + m.PYCACHE_NOTE + "\n",
     ]
     if results:
         parts += [m.table(results), ""]
@@ -237,12 +236,12 @@ def section(results: list[m.Result], runner_rows: list, runs: int, started: str)
 
 
 def main() -> None:
-    """Run the chosen measures, print the tables, optionally append to RESULTS.md."""
+    """Run the chosen measures, print the tables, optionally write RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", default="chain,parallel,noop,runner")
     parser.add_argument("--write", action="store_true",
-                        help="append the 'repro' section to bench/RESULTS.md")
+                        help="write the 'repro' section of bench/RESULTS.md")
     args = parser.parse_args()
     chosen = args.only.split(",")
     started = m.now()
@@ -257,8 +256,7 @@ def main() -> None:
     text = section(results, rows, args.runs, started)
     print(text)
     if args.write:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as fobj:
-            fobj.write("\n" + text)
+        m.write_section(HERE / "RESULTS.md", "repro", text)
 
 
 if __name__ == "__main__":
