@@ -90,8 +90,7 @@ def _baseline_row(
         exp_info = git.commit_info(sha)
         dated.append((exp_info.commit_time, sha, name))
     for commit_time, sha, name in sorted(dated, reverse=True):
-        exp_data = collector.collect(_reader(git, sha), sha, _iso(commit_time),
-                                     list_files=_lister(git, sha), param_deps=param_deps)
+        exp_data = _cached_collect(collector, git, sha, _iso(commit_time), param_deps)
         experiments.append({
             "revs": [{"rev": sha, "name": name, "data": exp_data, "error": None,
                       "experiments": None}],
@@ -137,3 +136,45 @@ def _queue_rows(
             "name": entry.name,
         })
     return rows
+
+
+def _cache_path(root: str, sha: str, param_deps: bool) -> str:
+    import os
+
+    name = sha[2:] + ("-param-deps" if param_deps else "") + ".json"
+    return os.path.join(root, ".dvc", "tmp", "dvcexp", "exp-cache", sha[:2], name)
+
+
+def _cached_collect(
+    collector: RevisionCollector, git: GitRepo, sha: str, timestamp: str, param_deps: bool
+) -> dict[str, Any]:
+    """An experiment commit's data, cached by sha (commits never change; DVC caches too).
+
+    Results holding an error (e.g. a cached metric missing from the cache) are not
+    cached, so they are read again once the data is there.
+    """
+    import json
+    import os
+    import secrets
+
+    path = _cache_path(collector.root, sha, param_deps)
+    try:
+        with open(path, encoding="utf-8") as fobj:
+            cached: dict[str, Any] = json.load(fobj)
+            return cached
+    except (OSError, ValueError):
+        pass
+    data = collector.collect(_reader(git, sha), sha, timestamp, list_files=_lister(git, sha),
+                             param_deps=param_deps)
+    sections = [data.get("params") or {}, data.get("metrics") or {}]
+    if any("error" in item for section in sections for item in section.values()):
+        return data
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{secrets.token_hex(4)}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fobj:
+            json.dump(data, fobj)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only .dvc/tmp only costs speed
+    return data
