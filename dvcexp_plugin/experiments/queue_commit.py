@@ -17,6 +17,19 @@ from typing import Any
 from dvcexp_plugin.experiments.queue_store import QueueEntry, QueueStore
 
 
+def rule_results(info: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Address → result record of each of an entry's jobs that finished (run order)."""
+    results = os.path.join(os.path.dirname(info["spec"]), "results")
+    found: dict[str, dict[str, Any]] = {}
+    for rule in info["rules"]:
+        try:
+            with open(os.path.join(results, f"{rule}.json"), encoding="utf-8") as fobj:
+                found[info["addresses"][rule]] = json.load(fobj)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def collect_log(store: QueueStore, entry: QueueEntry, info: dict[str, Any]) -> None:
     """Join the entry's stage logs, in run order, into the queue's log for it."""
     from dvcexp_plugin.command_log import log_path
@@ -30,16 +43,9 @@ def collect_log(store: QueueStore, entry: QueueEntry, info: dict[str, Any]) -> N
                 with open(path, encoding="utf-8", errors="replace") as fobj:
                     out.write(f"Running stage '{info['addresses'][rule]}':\n")
                     out.write(fobj.read())
-        results = os.path.join(os.path.dirname(info["spec"]), "results")
-        for rule in info["rules"]:
-            try:
-                with open(os.path.join(results, f"{rule}.json"), encoding="utf-8") as fobj:
-                    data = json.load(fobj)
-            except (OSError, ValueError):
-                continue
+        for address, data in rule_results(info).items():
             if data.get("status") == "failed":
-                out.write(f"ERROR: failed to reproduce '{info['addresses'][rule]}': "
-                          f"{data.get('error')}\n")
+                out.write(f"ERROR: failed to reproduce '{address}': {data.get('error')}\n")
 
 
 def commit_entry(queue_json: str, entry_id: str) -> int:

@@ -235,13 +235,9 @@ def _settle(store: QueueStore, entries: list[QueueEntry], queue_spec: dict[str, 
 def _first_error(info: dict[str, Any] | None) -> str | None:
     if not info:
         return None
-    results = os.path.join(os.path.dirname(info["spec"]), "results")
-    for rule in info["rules"]:
-        try:
-            with open(os.path.join(results, f"{rule}.json"), encoding="utf-8") as fobj:
-                data = json.load(fobj)
-        except (OSError, ValueError):
-            continue
+    from dvcexp_plugin.experiments.queue_commit import rule_results
+
+    for address, data in rule_results(info).items():
         if data.get("status") == "failed":
-            return f"failed to reproduce '{info['addresses'][rule]}': {data.get('error')}"
+            return f"failed to reproduce '{address}': {data.get('error')}"
     return None
