@@ -104,7 +104,10 @@ def run_engine(run_dir: str) -> int:
             dag.execute_workflow(
                 executor="local",
                 execution_settings=ExecutionSettings(
-                    keep_going=bool(settings.get("keep_going")), latency_wait=0, lock=False
+                    keep_going=bool(settings.get("keep_going")), latency_wait=0, lock=False,
+                    # run: jobs (stage runner, queue commits) in the thread pool, not a
+                    # `python -m snakemake` process each
+                    use_threads=True,
                 ),
                 scheduling_settings=SchedulingSettings(scheduler="greedy"),
                 scheduler_settings=GreedySettings(),

@@ -163,6 +163,7 @@ def execute(
                 for i, a in enumerate(order)}
     spec_path = os.path.join(run_dir, "spec.json")
     spec = {
+        "lock_order": _new_lock_entries(repo.root, stages, order) if jobs > 1 else {},
         "root": repo.root,
         "run_dir": run_dir,
         "forced": sorted(plan.forced),
@@ -241,6 +242,30 @@ def execute(
     else:
         outcome.run_dir = run_dir
     return outcome
+
+
+def _new_lock_entries(root: str, stages: list[Stage], order: list[str]) -> dict[str, list[str]]:
+    """Lock file → names of the planned stages it has no entry for yet, in DVC's order.
+
+    ``dvc repro`` appends new entries as it goes, in its serial order; with
+    several job slots they finish in another order, so each job inserts its
+    new entry before the later ones already written (see ``lock.write_entry``).
+    """
+    from dvcexp_plugin.lock import read_lockfile
+
+    by_address = {s.addressing: s for s in stages}
+    existing: dict[str, set[str]] = {}
+    found: dict[str, list[str]] = {}
+    for address in order:
+        stage = by_address[address]
+        if stage.lockfile not in existing:
+            try:
+                existing[stage.lockfile] = set(read_lockfile(os.path.join(root, stage.lockfile)))
+            except DvcExpError:
+                existing[stage.lockfile] = set()  # the job reports the broken lock
+        if stage.name not in existing[stage.lockfile]:
+            found.setdefault(stage.lockfile, []).append(stage.name)
+    return found
 
 
 def _collect(run_dir: str, names: dict[str, str]) -> RunOutcome:

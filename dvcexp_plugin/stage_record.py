@@ -9,6 +9,7 @@ import fcntl
 import os
 import secrets
 import shutil
+from collections.abc import Collection
 from typing import Any
 
 from dvcexp_plugin.cache import ObjectCache
@@ -42,8 +43,11 @@ class StageRecorder:
         cache: ObjectCache,
         hasher: WorkspaceHasher,
         lock_shown: str | None = None,
+        lock_before: Collection[str] = (),
     ) -> None:
         self.root = root
+        #: stages DVC's serial order writes after this one (a new entry goes before them)
+        self.lock_before = lock_before
         self.stage = stage
         self.cache = cache
         self.hasher = hasher
@@ -222,7 +226,8 @@ class StageRecorder:
         if save_run_cache:
             self._save_run_cache(entry)
         gitignores = self._ignore_cached_outputs()
-        update = write_entry(os.path.join(self.root, self.stage.lockfile), self.stage.name, entry)
+        update = write_entry(os.path.join(self.root, self.stage.lockfile), self.stage.name, entry,
+                             self.lock_before)
         if update.generated or update.updated:
             self.changed_files.append(self.stage.lockfile)
         self.changed_files.extend(g for g in gitignores if g not in self.changed_files)

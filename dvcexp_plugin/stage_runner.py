@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,8 +137,11 @@ class StageRunner:
         pull: bool = False,
         cwd: str | None = None,
         allow_missing: bool = False,
+        lock_before: Collection[str] = (),
     ) -> None:
         self.root = root
+        #: stages DVC's serial order writes after this one into its lock file
+        self.lock_before = lock_before
         self.stage = stage
         self.force = force
         self.pull = pull
@@ -149,7 +154,7 @@ class StageRunner:
         self.cache = ObjectCache.for_repo(root)
 
     def say(self, line: str) -> None:
-        print(line, file=self.out, flush=True)
+        _say(line, self.out)
 
     def run(self) -> StageResult:
         """Decide and act; failures come back as a ``failed`` result."""
@@ -159,7 +164,8 @@ class StageRunner:
             hasher = WorkspaceHasher(self.root, stat_cache)
             lock_shown = (os.path.relpath(os.path.join(self.root, stage.lockfile), self.cwd)
                           if self.cwd else None)
-            recorder = StageRecorder(self.root, stage, self.cache, hasher, lock_shown)
+            recorder = StageRecorder(self.root, stage, self.cache, hasher, lock_shown,
+                                     self.lock_before)
             try:
                 status, lines = self._decide_and_act(hasher, recorder)
                 error = None
@@ -279,22 +285,23 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     spec_path, rule = args[0], args[1]
-    with open(spec_path, encoding="utf-8") as fobj:
-        spec = json.load(fobj)
+    spec = _load_spec(spec_path)
     job = spec["rules"][rule]
     stage = stage_from_spec(job["stage"])
     results_dir = os.path.join(spec["run_dir"], "results")
     blank = blank_after(results_dir, job.get("previous") or [])
     if blank:
-        print("", flush=True)  # DVC: a blank line after a stage that reproduced
+        _say("")  # DVC: a blank line after a stage that reproduced
     for stream, line in job.get("before", []):
-        print(line, file=sys.stderr if stream == "err" else sys.stdout, flush=True)
+        _say(line, sys.stderr if stream == "err" else sys.stdout)
     force = stage.addressing in spec.get("forced", [])
     if spec.get("force_downstream") and not force:
         force = any(_upstream_ran(results_dir, up) for up in job.get("upstream", []))
+    order = (spec.get("lock_order") or {}).get(stage.lockfile) or []
+    later = order[order.index(stage.name) + 1:] if stage.name in order else []
     runner = StageRunner(spec["root"], stage, force=force, env=spec.get("env"),
                          pull=bool(spec.get("pull")), cwd=spec.get("cwd"),
-                         allow_missing=bool(spec.get("allow_missing")))
+                         allow_missing=bool(spec.get("allow_missing")), lock_before=later)
     result = runner.run()
     os.makedirs(results_dir, exist_ok=True)
     tmp = os.path.join(results_dir, f".{rule}.json.tmp")
@@ -309,18 +316,54 @@ def main(argv: list[str] | None = None) -> int:
         # exactly DVC's, so the path is documented rather than printed
         on_error = spec.get("on_error", "fail")
         if on_error == "ignore":
-            print(f"WARNING: {result.error} (ignored)", file=sys.stderr, flush=True)
+            _say(f"WARNING: {result.error} (ignored)", sys.stderr)
             return 0  # DVC goes on with the dependents
         if on_error == "keep-going":
-            print(f"WARNING: {result.error}", file=sys.stderr, flush=True)
+            _say(f"WARNING: {result.error}", sys.stderr)
             dependents = job.get("dependents", [])  # already shown relative to the cwd
             if dependents:
                 names = _join([f"'{d}'" for d in dependents])
                 which = "Stages" if len(dependents) > 1 else "Stage"
-                print(f"WARNING: {which} {names} will be skipped due to this failure",
-                      file=sys.stderr, flush=True)
+                _say(f"WARNING: {which} {names} will be skipped due to this failure",
+                     sys.stderr)
         return 1
     return 0
+
+
+class JobFailedError(Exception):
+    """Raised to Snakemake by :func:`snakemake_job` when the stage failed (already reported)."""
+
+
+def snakemake_job(spec_path: str, rule: str) -> None:
+    """The body of a generated ``run:`` rule: one stage job in Snakemake's own process.
+
+    Snakemake runs ``run:`` jobs in its thread pool (``use_threads``), so a
+    job costs no interpreter start-up or imports; the runner passes cwd and
+    environment to the command explicitly and shares no state between jobs
+    but the read-only spec.
+    """
+    if main([spec_path, rule]) != 0:
+        raise JobFailedError(f"stage job {rule} failed")
+
+
+_SPECS: dict[str, dict[str, Any]] = {}
+_SPECS_LOCK = threading.Lock()
+
+
+def _load_spec(path: str) -> dict[str, Any]:
+    """The run's spec, read once per process (it never changes during a run)."""
+    with _SPECS_LOCK:
+        if path not in _SPECS:
+            with open(path, encoding="utf-8") as fobj:
+                _SPECS[path] = json.load(fobj)
+        return _SPECS[path]
+
+
+def _say(line: str, stream: Any = None) -> None:
+    """One line in one write: jobs in threads must not interleave inside a line."""
+    stream = stream or sys.stdout
+    stream.write(line + "\n")
+    stream.flush()
 
 
 def _join(words: list[str]) -> str:

@@ -89,5 +89,15 @@ def commit_entry(queue_json: str, entry_id: str) -> int:
     return 0
 
 
+class CommitFailedError(Exception):
+    """Raised to Snakemake when the entry could not be saved (its record says why)."""
+
+
+def snakemake_job(queue_json: str, entry_id: str) -> None:
+    """The body of a queue run's ``q<n>_commit`` rule (a ``run:`` block in a thread)."""
+    if commit_entry(queue_json, entry_id) != 0:
+        raise CommitFailedError(f"experiment {entry_id} was not saved")
+
+
 if __name__ == "__main__":
     sys.exit(commit_entry(sys.argv[1], sys.argv[2]))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -158,12 +157,12 @@ def run_queue(repo: Repo, jobs: int, out: TextIO) -> QueueRun:
         texts.append(text)
         commit_rule = f"{prefix}{COMMIT_SUFFIX}"
         inputs = ", ".join(repr(f"done/{names[s.addressing]}") for s in stages)
-        command = (f"{sys.executable} -m dvcexp_plugin.experiments.queue_commit "
-                   f"{os.path.join(run_dir, 'queue.json')} {entry.id}")
+        # a run: block, in the engine's thread pool like the stage jobs
+        queue_json = os.path.join(run_dir, "queue.json")
         texts.append(
             f"rule {commit_rule}:\n" + (f"    input: {inputs}\n" if inputs else "")
             + f"    output: touch('done/{commit_rule}')\n"
-            + f"    shell: {command.replace('{', '{{').replace('}', '}}')!r}\n"
+            + f"    run:\n        _dvcexp_commit({queue_json!r}, {entry.id!r})\n"
         )
         all_rules += [names[s.addressing] for s in stages] + [commit_rule]
         queue_spec["entries"][entry.id] = {
@@ -175,7 +174,8 @@ def run_queue(repo: Repo, jobs: int, out: TextIO) -> QueueRun:
         json.dump(queue_spec, fobj)
     snakefile = os.path.join(run_dir, "Snakefile")
     with open(snakefile, "w", encoding="utf-8") as fobj:
-        fobj.write("\n".join(texts))
+        fobj.write("from dvcexp_plugin.experiments.queue_commit import snakemake_job as "
+                   "_dvcexp_commit\n\n" + "\n".join(texts))
     with open(os.path.join(run_dir, engine.ENGINE_SETTINGS), "w", encoding="utf-8") as fobj:
         json.dump({"snakefile": snakefile, "rules": all_rules, "jobs": max(1, jobs),
                    "keep_going": True}, fobj)

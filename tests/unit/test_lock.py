@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from dvcexp_plugin import lock as lock_module
 from dvcexp_plugin.errors import DvcExpError, LockfileError
 from dvcexp_plugin.lock import (
     LockUpdate,
@@ -475,3 +476,67 @@ def test_parallel_writers_lose_no_entry(repo: Path) -> None:
     assert (repo / "dvc.lock").read_text("utf-8") == dumps_yaml(
         {"schema": "2.0", "stages": stages}
     )
+
+
+def _rich_entry(name: str, width: int) -> dict[str, Any]:
+    long_cmd = f"python train.py --name {name} " + " ".join(f"--opt{i}=v{i}" for i in range(width))
+    return build_entry(
+        [long_cmd, f"echo '{name}: done'"] if width % 2 else long_cmd,
+        [dep_item(f"data/{name}.csv", "a" * 32, 10), dep_item("src", "b" * 32 + ".dir", 5, 2)],
+        {"params.yaml": {f"{name}.lr": 0.1 * width, "seed": None, "list": [1, "a b", {"k": 1}]}},
+        [dep_item(f"out/{name}", "c" * 32 + ".dir", 7, 3), dep_item("m.json", "d" * 32, 1)],
+    )
+
+
+def test_spliced_writes_equal_full_dumps(repo: Path) -> None:
+    """Entries spliced into ruamel's own text give exactly what a full dump gives."""
+    lock = str(repo / "dvc.lock")
+    expected: dict[str, Any] = {"schema": "2.0", "stages": {}}
+    steps = [("a", 1), ("b@1", 30), ("c:x", 2), ("b@1", 3), ("a", 40), ("d", 5), ("c:x", 1)]
+    for name, width in steps:
+        entry = _rich_entry(name.replace(":", "_"), width)
+        write_entry(lock, name, entry)
+        expected["stages"][name] = entry
+        assert Path(lock).read_text("utf-8") == dumps_yaml(expected), name
+
+
+def test_new_entries_follow_dvcs_serial_order(repo: Path) -> None:
+    """Jobs finishing out of order (-j N) still leave DVC's serial order in dvc.lock."""
+    lock = str(repo / "dvc.lock")
+    write_entry(lock, "old", build_entry("echo old", [], {}, []))
+    order = ["s1", "s2", "s3", "s4"]
+    for name in ("s3", "s1", "s4", "s2"):
+        later = order[order.index(name) + 1:]
+        write_entry(lock, name, build_entry(f"echo {name}", [], {}, []), before=later)
+    assert list(read_lockfile(lock)) == ["old", "s1", "s2", "s3", "s4"]
+    assert Path(lock).read_text("utf-8") == dumps_yaml(
+        {"schema": "2.0", "stages": {n: {"cmd": f"echo {n}"} for n in ["old", *order]}}
+    )
+
+
+def test_hand_edited_lock_is_fully_rewritten(repo: Path) -> None:
+    """A lock not written by this process is normalised by a full dump, as DVC does."""
+    lock = repo / "dvc.lock"
+    write_entry(str(lock), "a", build_entry("echo a", [], {}, []))
+    lock.write_text("schema: '2.0'\nstages:\n  a:\n      cmd: 'echo a'\n", "utf-8")
+    write_entry(str(lock), "b", build_entry("echo b", [], {}, []))
+    assert lock.read_text("utf-8") == (
+        "schema: '2.0'\nstages:\n  a:\n    cmd: echo a\n  b:\n    cmd: echo b\n"
+    )
+
+
+@pytest.mark.parametrize("path", CORPUS_LOCKS, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_corpus_entries_splice_like_full_dumps(path: Path, tmp_path: Path) -> None:
+    """Writing a corpus lock's entries one by one: splices give the full writer's bytes."""
+    data = parse_yaml(path.read_text("utf-8"), str(path))
+    if not isinstance(data, dict) or data.get("schema") != "2.0":
+        pytest.skip("not a schema 2.0 lock")
+    for folder in ("spliced", "full"):
+        (tmp_path / folder / ".dvc").mkdir(parents=True)
+    spliced, full = str(tmp_path / "spliced" / "dvc.lock"), str(tmp_path / "full" / "dvc.lock")
+    # the first 12 entries: the full writer is quadratic, and the big locks repeat shapes
+    for name, entry in list((data.get("stages") or {}).items())[:12]:
+        write_entry(spliced, name, entry)
+        lock_module._WRITTEN.clear()  # forces the full dump
+        write_entry(full, name, entry)
+        assert Path(spliced).read_text("utf-8") == Path(full).read_text("utf-8"), name
