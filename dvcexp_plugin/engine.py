@@ -9,12 +9,14 @@ serialising runs of one repository is our job).
 """
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,58 @@ ENGINE_SETTINGS = "engine.json"
 EVENTS_FILE = "events.jsonl"
 
 
+#: an engine started ahead of time by :func:`warm_up`, not yet given a run
+_warm: subprocess.Popen[bytes] | None = None
+_warm_pipe = -1
+
+
+def warm_up() -> None:
+    """Start the engine process now; it imports Snakemake while the caller plans.
+
+    Importing Snakemake takes most of a second; :func:`start` hands the run
+    directory to this process instead of starting a new one. An engine that
+    gets no run is stopped when the caller exits.
+    """
+    global _warm, _warm_pipe
+    if _warm is None:
+        # the run directory comes through a pipe of its own: stdin stays the user's,
+        # for the stage commands, as with a directly started engine
+        read_end, _warm_pipe = os.pipe()
+        try:
+            _warm = subprocess.Popen(
+                [sys.executable, "-m", "dvcexp_plugin.engine", "--wait", str(read_end)],
+                pass_fds=(read_end,), start_new_session=True,
+            )
+        finally:
+            os.close(read_end)
+        atexit.register(_cool_down)
+
+
+def _cool_down() -> None:
+    global _warm
+    if _warm is not None:
+        with suppress(ProcessLookupError):
+            os.killpg(_warm.pid, signal.SIGKILL)
+        _warm.wait()
+        _warm = None
+        with suppress(OSError):
+            os.close(_warm_pipe)
+
+
 def start(run_dir: str) -> subprocess.Popen[bytes]:
     """Start the engine for a prepared run directory (see :func:`run_engine`)."""
+    global _warm
+    proc, _warm = _warm, None
+    if proc is not None:
+        try:
+            os.write(_warm_pipe, run_dir.encode() + b"\n")
+            if proc.poll() is None:
+                return proc
+        except OSError:
+            pass  # it died (killed?): start a fresh one
+        finally:
+            with suppress(OSError):
+                os.close(_warm_pipe)
     return subprocess.Popen(
         [sys.executable, "-m", "dvcexp_plugin.engine", run_dir],
         start_new_session=True,
@@ -67,6 +119,11 @@ class _EventRecorder(logging.Handler):
             return
         with open(self.path, "a", encoding="utf-8") as fobj:
             fobj.write(json.dumps(data) + "\n")
+
+
+def _import_snakemake() -> None:
+    import snakemake.api  # noqa: F401
+    import snakemake.scheduling.greedy  # noqa: F401
 
 
 def run_engine(run_dir: str) -> int:
@@ -120,5 +177,15 @@ def run_engine(run_dir: str) -> int:
     return 0
 
 
+def main(argv: list[str]) -> int:
+    """``python -m dvcexp_plugin.engine RUN_DIR``, or ``--wait FD``: import, then read RUN_DIR."""
+    if argv[0] != "--wait":
+        return run_engine(argv[0])
+    _import_snakemake()
+    with os.fdopen(int(argv[1]), encoding="utf-8") as pipe:
+        run_dir = pipe.readline().strip()
+    return run_engine(run_dir) if run_dir else 0
+
+
 if __name__ == "__main__":
-    sys.exit(run_engine(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

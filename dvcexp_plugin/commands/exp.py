@@ -63,6 +63,10 @@ def run_exp(args: argparse.Namespace) -> int:
     from dvcexp_plugin.experiments.run import run_experiment
     from dvcexp_plugin.plugins import plugin_manager
 
+    if args.run_all or not args.queue:
+        from dvcexp_plugin.commands.repro import warm_engine
+
+        warm_engine(args)
     repo, pipeline = load_repo_pipeline()
     if args.rev and not (args.tmp_dir or args.queue):
         raise DvcExpError("`--rev` needs `--temp` or `--queue`: a workspace run starts "

@@ -53,9 +53,19 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
+def warm_engine(args: argparse.Namespace) -> None:
+    """Start Snakemake's import now when this run will use it (``-j N``; not ``--dry``)."""
+    uses_engine = getattr(args, "jobs", 1) > 1 or os.environ.get("DVCEXP_ENGINE") == "snakemake"
+    if uses_engine and not getattr(args, "dry", False):
+        from dvcexp_plugin import engine
+
+        engine.warm_up()
+
+
 def run(args: argparse.Namespace) -> int:
     from dvcexp_plugin.commands.loading import load_repo_pipeline
     from dvcexp_plugin.repro_flow import reproduce
 
+    warm_engine(args)
     repo, pipeline = load_repo_pipeline()
     return reproduce(repo, pipeline, args, cwd=os.getcwd(), out=sys.stdout)

@@ -99,6 +99,7 @@ def run_queue(repo: Repo, jobs: int, out: TextIO) -> QueueRun:
     result = QueueRun()
     if not entries:
         return result
+    engine.warm_up()  # Snakemake imports while the entries' workspaces are prepared
     git = GitRepo.find(repo.root)
     runs = os.path.join(repo.tmp_dir, "dvcexp", "runs")
     os.makedirs(runs, exist_ok=True)
