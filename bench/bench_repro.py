@@ -14,11 +14,11 @@ Measures (projects from :mod:`minirepo`, under ``/tmp/dvcexp-bench-small``):
 * ``noop``: ``repro`` of an up-to-date 50-stage chain, repeated on the same
   copy; target ≤ 0.3× DVC. Also checks with ``-X importtime`` that ours
   imports neither snakemake nor hydra;
-* ``runner``: (not a comparison) one job, ``python -m dvcexp_plugin.stage_runner
-  SPEC RULE`` on a forced trivial stage, minus the stage command's own time
-  (the same command through DVC's shell); target ≤ 60 ms. Also the in-process
-  cost of one job of the serial engine (``stage_runner.main`` called in a loop
-  in one process) minus the command's time.
+* ``runner``: (not a comparison) what one job costs under the Snakemake engine
+  (a ``run:`` rule in its thread pool): the slope between 4- and 24-stage runs,
+  minus the stage command's own time (the same command through DVC's shell);
+  target ≤ 60 ms. Also the in-process cost of one job of the serial engine
+  (``stage_runner.main`` called in a loop in one process) minus the command's time.
 
 Fresh-project measures copy a template before every run (untimed) and delete
 DVC's site cache; every measure alternates ours and DVC after one untimed
@@ -158,21 +158,38 @@ print(json.dumps(times), file=sys.stderr)
 
 
 def measure_runner(runs: int) -> list[tuple[str, list[float], str]]:
-    """(d) per-job overhead: the runner process, and one in-process serial job (ms)."""
+    """(d) per-job overhead under Snakemake, and one in-process serial job (ms).
+
+    Snakemake's cost per job is the slope between two runs of ``repro -j 1``
+    through the Snakemake engine (``DVCEXP_ENGINE=snakemake``) on fresh projects
+    of 4 and 24 independent trivial stages: (T24 − T4) / 20, which cancels
+    start-up, planning and the engine's import. Minus the stage command's own
+    time (the same command through DVC's shell), that is what a job adds.
+    """
     from dvcexp_plugin.stage_runner import shell_argv
 
     template = m.write_project(m.BASE / "tpl-one", "independent", 1, up_to_date=True)
     repo = m.fresh_copy(template, m.BASE / "work-ours")
     info = json.loads(m.sh([PY, "-c", SPEC_PY], repo).stdout)
     n = max(runs * 3, 15)
-    runner, command = [], []
-    for i in range(n + 1):  # alternating, first pair untimed
+    command = []
+    for i in range(n + 1):  # first one untimed
         cmd = m.timed(shell_argv(info["cmd"]) or ["/bin/sh", "-c", info["cmd"]], repo)
-        job = m.timed([PY, "-m", "dvcexp_plugin.stage_runner", info["spec"], info["rule"]],
-                      repo)
         if i:
             command.append(cmd)
-            runner.append(job)
+    small, big = 4, 24
+    templates = {k: m.write_project(m.BASE / f"tpl-ind{k}", "independent", k) for k in (small, big)}
+    env = {**m.ENV, "DVCEXP_ENGINE": "snakemake"}
+    walls: dict[int, list[float]] = {small: [], big: []}
+    cpus: dict[int, list[float]] = {small: [], big: []}
+    for i in range(runs + 1):  # alternating, first pair untimed
+        for k in (small, big):
+            work = m.fresh_copy(templates[k], m.BASE / "work-ours")
+            sample = m.timed([PY, "-m", "dvcexp_plugin", "repro", "-j", "1"], work, env=env)
+            assert _lock_stages(work) == k, f"{k}-stage repro left {_lock_stages(work)} entries"
+            if i:
+                walls[k].append(sample.wall)
+                cpus[k].append(sample.cpu)
     proc = subprocess.run([PY, "-c", IN_PROCESS_PY, info["spec"], info["rule"], info["cmd"],
                            str(n)], cwd=repo, env=m.ENV, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, check=True)
@@ -180,14 +197,17 @@ def measure_runner(runs: int) -> list[tuple[str, list[float], str]]:
     ms = 1000.0
     cmd_wall = statistics.median(c.wall for c in command)
     cmd_cpu = statistics.median(c.cpu for c in command)
+    per_job = [(b - a) / (big - small) for a, b in zip(walls[small], walls[big], strict=True)]
+    per_job_cpu = [(b - a) / (big - small) for a, b in zip(cpus[small], cpus[big], strict=True)]
     return [
         ("stage command alone (`" + info["cmd"] + "` via $SHELL), wall",
          [c.wall * ms for c in command], ""),
-        ("`python -m dvcexp_plugin.stage_runner` job, wall", [r.wall * ms for r in runner], ""),
-        ("runner overhead per job, wall (job − command median)",
-         [(r.wall - cmd_wall) * ms for r in runner], f"≤ {RUNNER_TARGET_MS:.0f} ms"),
-        ("runner overhead per job, CPU (job − command median)",
-         [(r.cpu - cmd_cpu) * ms for r in runner], "none"),
+        (f"Snakemake engine, one job, wall ((T{big} − T{small}) / {big - small}, "
+         f"`DVCEXP_ENGINE=snakemake dvcexp repro -j 1`)", [t * ms for t in per_job], ""),
+        ("overhead per Snakemake job, wall (job − command median)",
+         [(t - cmd_wall) * ms for t in per_job], f"≤ {RUNNER_TARGET_MS:.0f} ms"),
+        ("overhead per Snakemake job, CPU (job − command median)",
+         [(t - cmd_cpu) * ms for t in per_job_cpu], "none"),
         ("serial engine, in process, per job (main() − command)",
          [(a - b) * ms for a, b in zip(inproc["main"], inproc["cmd"], strict=True)], "none"),
     ]
