@@ -15,6 +15,8 @@ import threading
 import time
 from typing import IO, Any
 
+from dvcexp_plugin.experiments.queue_store import ENTRY_ENV
+
 LOG_DIR = os.path.join(".dvc", "tmp", "dvcexp", "logs")
 _UNSAFE = re.compile(r"[^\w.@-]")
 
@@ -62,7 +64,16 @@ def _pump(source: IO[bytes], target: Any, log: StageLog) -> None:
 def run_logged(
     command: str | list[str], *, shell: bool, cwd: str, env: dict[str, str], log: StageLog
 ) -> int:
-    """Run one command, copying its output to the user's streams and ``log``."""
+    """Run one command, copying its output to the user's streams and ``log``.
+
+    In a job of a queue entry (``DVCEXP_QUEUE_ENTRY`` in ``env``) the command's
+    pid is recorded for ``queue kill``, and the command of a killed entry does
+    not start (see :mod:`dvcexp_plugin.experiments.queue_kill`).
+    """
+    control = _entry_control(env)
+    if control is not None:
+        env = control.command_env(env)
+        control.check_not_killed(env, log.note)
     proc = subprocess.Popen(  # noqa: S603 - the user's own pipeline command
         command, shell=shell, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -73,6 +84,8 @@ def run_logged(
     ]
     for thread in threads:
         thread.start()
+    if control is not None:
+        control.started(proc.pid)
     try:
         returncode = proc.wait()
     except KeyboardInterrupt:
@@ -86,7 +99,18 @@ def run_logged(
     finally:
         for thread in threads:
             thread.join(timeout=5)
+        if control is not None:
+            control.finished(proc.pid, log.note)
     return returncode
+
+
+def _entry_control(env: dict[str, str]) -> Any:
+    """The queue entry this command belongs to, if any."""
+    if not env.get(ENTRY_ENV):
+        return None  # the common case pays no further import
+    from dvcexp_plugin.experiments.queue_kill import EntryControl
+
+    return EntryControl.from_env(env)
 
 
 def _binary(stream: Any) -> Any:

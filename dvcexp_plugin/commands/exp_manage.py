@@ -48,9 +48,12 @@ def add_parsers(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_rev_selection(remove, "Remove", default=False)
     remove.add_argument("--keep", action="store_true",
                         help="Keep the selected experiments instead of removing them.")
-    remove.add_argument("-g", "--git-remote", metavar="<git_remote>",
-                        help="Name or URL of the Git remote to remove the experiment from "
-                        "(not supported).")
+    remote_or_queue = remove.add_mutually_exclusive_group()
+    remote_or_queue.add_argument("--queue", action="store_true",
+                                 help="Remove all queued experiments.")
+    remote_or_queue.add_argument("-g", "--git-remote", metavar="<git_remote>",
+                                 help="Name or URL of the Git remote to remove the experiment "
+                                 "from (not supported).")
     remove.add_argument("experiment", nargs="*", metavar="<experiment>",
                         help="Experiments to remove.")
     remove.set_defaults(func=run_remove)
@@ -121,17 +124,21 @@ def run_branch(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     from dvcexp_plugin.experiments.manage import remove
+    from dvcexp_plugin.experiments.queue_store import QueueStore
     from dvcexp_plugin.experiments.resolve import InvalidArgumentError
+    from dvcexp_plugin.repo import find_root
 
-    if not bool(args.all_commits or args.rev) ^ bool(args.experiment):
+    if not bool(args.all_commits or args.rev or args.queue) ^ bool(args.experiment):
         raise InvalidArgumentError(
             "Either provide an `experiment` argument, or use the `--rev` or `--all-commits` "
-            "flag."
+            "or `--queue` flag."
         )
     if args.git_remote:
         raise RemoteNotSupportedError(args.git_remote)
-    removed = remove(_git(), names=args.experiment, revs=args.rev, num=args.num,
-                     all_commits=args.all_commits, keep=args.keep)
+    git = _git()
+    removed = remove(git, names=args.experiment, revs=args.rev, num=args.num,
+                     all_commits=args.all_commits, keep=args.keep, queue=args.queue,
+                     store=QueueStore(find_root()))
     print(f"Removed experiments: {_join(removed)}" if removed else "No experiments to remove.")
     return 0
 

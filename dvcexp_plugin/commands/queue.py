@@ -36,9 +36,13 @@ def add_parser(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                        ("--success", "successful"), ("--all", "all")):
         remove.add_argument(flag, action="store_true", help=f"Remove all {text} tasks.")
     remove.set_defaults(func=run_remove)
-    kill = sub.add_parser("kill", parents=parents, help="Kill the runner of running tasks.")
-    kill.add_argument("task", nargs="+", help="Tasks to kill.")
-    kill.set_defaults(func=run_stop)
+    kill = sub.add_parser("kill", parents=parents,
+                          help="Gracefully interrupt running experiment queue tasks "
+                          "(equivalent to Ctrl-C); the other tasks go on.")
+    kill.add_argument("-f", "--force", action="store_true",
+                      help="Forcefully and immediately kill running experiment queue tasks.")
+    kill.add_argument("task", nargs="*", metavar="<task>", help="Tasks in queue to kill.")
+    kill.set_defaults(func=run_kill)
     stop = sub.add_parser("stop", parents=parents, help="Stop the queue runner.")
     stop.add_argument("--kill", action="store_true", help="Kill running tasks too.")
     stop.set_defaults(func=run_stop)
@@ -145,6 +149,28 @@ def run_remove(args: argparse.Namespace) -> int:
         store.delete(entry)
         removed.append(entry.name)
     print(f"Removed tasks in queue: {', '.join(removed)}")
+    return 0
+
+
+def run_kill(args: argparse.Namespace) -> int:
+    from dvcexp_plugin.experiments.queue_kill import kill_entries
+    from dvcexp_plugin.experiments.queue_store import RUNNING
+    from dvcexp_plugin.experiments.resolve import InvalidArgumentError
+
+    store = _store()
+    store.recover()
+    found = store.match(args.task, (RUNNING,))
+    to_kill = {name: entry for name, entry in found.items() if entry is not None}
+    if to_kill:
+        kill_entries(store, list({e.id: e for e in to_kill.values()}.values()), args.force)
+        for name in to_kill:
+            print(f"{name} has been killed.")
+    missing = [name for name, entry in found.items() if entry is None]
+    if missing:  # DVC's UnresolvedRunningExpNamesError
+        joined = "; ".join(missing)
+        text = (f"'{joined}' are not valid running experiment names" if len(missing) > 1
+                else f"'{joined}' is not a valid running experiment name")
+        raise InvalidArgumentError(f"{text}; see 'dvcexp queue status'")
     return 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dvcexp_plugin.errors import DvcExpError
 from dvcexp_plugin.experiments.names import validate_name
+from dvcexp_plugin.experiments.queue_store import FAILED, QUEUED, SUCCESS, QueueEntry, QueueStore
 from dvcexp_plugin.experiments.resolve import (
     InvalidArgumentError,
     InvalidExpRevError,
@@ -82,27 +83,43 @@ def remove(
     num: int = 1,
     all_commits: bool = False,
     keep: bool = False,
+    queue: bool = False,
+    store: QueueStore | None = None,
 ) -> list[str]:
-    """Delete experiment refs, chosen as DVC's ``exp remove`` chooses them.
+    """Delete experiment refs and queue entries, chosen as DVC's ``exp remove`` chooses them.
 
-    :param names: experiment names or full refs (all must resolve, else nothing is removed)
+    :param names: experiment names or full refs, or names/ids/rev prefixes of queued or
+        finished queue entries (all must resolve, else nothing is removed); a name
+        that is both an experiment and a finished queue entry removes both
     :param revs: baselines whose experiments go (with ``num`` first parents each)
-    :param all_commits: every experiment
+    :param all_commits: every experiment (queue entries stay)
     :param keep: remove every experiment *except* the selected ones
+    :param queue: every queued (not yet running) entry too
+    :param store: the queue (needed for ``queue`` and for names of queue entries)
     :returns: what was removed, as DVC reports it (names as given, or experiment names)
     """
+    if keep and queue:
+        raise InvalidArgumentError("Cannot use both `--keep` and `--queue`.")
     refs = iter_exp_refs(git)
     chosen: list[ExpRef] = []
     removed: list[str] = []
+    entries: list[QueueEntry] = []
+    if queue and store is not None:
+        entries = [e for e in store.entries() if e.status == QUEUED]
+        removed.extend(e.name or e.rev[:7] for e in entries)
     if names:
         found = resolve_name(git, names)
-        missing = [name for name, ref in found.items() if ref is None]
+        queued = store.match(names, (QUEUED, SUCCESS, FAILED)) if store else {}
+        missing = [name for name, ref in found.items() if ref is None and not queued.get(name)]
         if missing:
             raise UnresolvedExpNamesError(missing)
         for name, ref in found.items():
-            assert ref is not None
             removed.append(name)
-            chosen.append(ref)
+            if ref is not None:
+                chosen.append(ref)
+            entry = queued.get(name)
+            if entry is not None:
+                entries.append(entry)
     elif revs:
         baselines = set(first_parent_revs(git, revs, num))
         by_name = {ref.name: ref for ref in sorted(refs) if ref.baseline_sha in baselines}
@@ -115,6 +132,10 @@ def remove(
         chosen = sorted(set(refs) - set(chosen))
         removed = [ref.name for ref in chosen]
     delete_refs(git, {ref: refs[ref] for ref in chosen})
+    if entries and store is not None:
+        # an entry the runner claimed meanwhile is running now and stays
+        store.remove({e.id: e for e in entries}.values(), (QUEUED, SUCCESS, FAILED),
+                     git.delete_ref)
     return removed
 
 

@@ -50,6 +50,7 @@ def collect_log(store: QueueStore, entry: QueueEntry, info: dict[str, Any]) -> N
 
 def commit_entry(queue_json: str, entry_id: str) -> int:
     from dvcexp_plugin.experiments.names import exp_hash
+    from dvcexp_plugin.experiments.queue_kill import EntryControl, finish_killed
     from dvcexp_plugin.experiments.run import experiment_contents
     from dvcexp_plugin.git.exp_refs import ExpRef
     from dvcexp_plugin.git.repo import GitRepo
@@ -61,6 +62,9 @@ def commit_entry(queue_json: str, entry_id: str) -> int:
     entry = store.load(entry_id)
     info = queue["entries"][entry_id]
     if entry is None:
+        return 1
+    if EntryControl.for_entry(store, entry_id).kill_signal() is not None:
+        finish_killed(store, entry_id)  # killed after its last command: not saved
         return 1
     workspace = info["workspace"]
     results = os.path.join(os.path.dirname(info["spec"]), "results")

@@ -139,7 +139,7 @@ def run_queue(repo: Repo, jobs: int, out: TextIO) -> QueueRun:
         os.makedirs(entry_dir)
         spec_path = os.path.join(entry_dir, "spec.json")
         env = {"DVC_EXP_NAME": entry.name, "DVC_EXP_BASELINE_REV": entry.baseline,
-               "DVC_ROOT": repo.root}
+               "DVC_ROOT": repo.root, **store.job_env(entry.id)}
         spec = {
             "root": workspace, "run_dir": entry_dir, "forced": sorted(plan.forced),
             "force_downstream": bool(entry.args.get("force_downstream")), "on_error": "fail",

@@ -6,7 +6,9 @@ namespace ``dvc exp show`` ignores), its status — ``Queued``, ``Running``,
 ``Success`` or ``Failed`` — and, once run, its experiment commit and log.
 Every write is atomic (temp file + rename) and status changes happen under an
 exclusive lock, so ``kill -9`` at any moment leaves every entry readable and a
-second ``queue start`` cannot claim an entry twice.
+second ``queue start`` cannot claim an entry twice. Beside each entry,
+``<id>.kill`` and ``<id>.pids/`` serve ``queue kill``
+(:mod:`dvcexp_plugin.experiments.queue_kill`).
 """
 from __future__ import annotations
 
@@ -14,15 +16,21 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import secrets
+import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 QUEUED, RUNNING, SUCCESS, FAILED = "Queued", "Running", "Success", "Failed"
 QUEUE_DIR = os.path.join(".dvc", "tmp", "dvcexp", "queue")
 QUEUE_REF_PREFIX = "refs/exps/celery/dvcexp/"
+#: names an entry's control path (``<queue dir>/<id>``) in the environment of its jobs
+ENTRY_ENV = "DVCEXP_QUEUE_ENTRY"
+#: entry ids (``new_id``): only such directories under ``.dvc/tmp/exps/`` are ours
+_ENTRY_ID = re.compile(r"\d{14}[0-9a-f]{8}")
 
 
 @dataclass
@@ -69,6 +77,38 @@ class QueueStore:
         """The entry's isolated workspace while it runs."""
         return os.path.join(self.root, ".dvc", "tmp", "exps", entry_id)
 
+    def control_base(self, entry_id: str) -> str:
+        """``<queue dir>/<id>``: where ``queue kill`` leaves its marker and finds pids."""
+        return os.path.join(self.dir, entry_id)
+
+    def job_env(self, entry_id: str) -> dict[str, str]:
+        """What the entry's stage jobs need in their environment (for ``queue kill``)."""
+        return {ENTRY_ENV: self.control_base(entry_id)}
+
+    def _clear_control(self, entry_id: str) -> None:
+        base = self.control_base(entry_id)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(base + ".kill")
+        shutil.rmtree(base + ".pids", ignore_errors=True)
+
+    def match(self, names: list[str], statuses: tuple[str, ...]) -> dict[str, QueueEntry | None]:
+        """``{name: entry or None}``: each name as an entry name, id or rev prefix.
+
+        As DVC: a name wins over a rev prefix, and of entries with the same
+        name the newest counts.
+
+        :param statuses: the statuses an entry may have to match
+        """
+        entries = [e for e in self.entries() if e.status in statuses]
+        by_name = {e.name: e for e in entries}
+        found: dict[str, QueueEntry | None] = {}
+        for name in names:
+            entry = by_name.get(name) or next((e for e in entries if e.id == name), None)
+            if entry is None and len(name) >= 4 and re.fullmatch(r"[0-9a-fA-F]+", name):
+                entry = next((e for e in entries if e.rev.startswith(name.lower())), None)
+            found[name] = entry
+        return found
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Exclusive lock for status changes (inter-process)."""
@@ -112,19 +152,60 @@ class QueueStore:
         for path in (self._path(entry.id), self.log_path(entry.id)):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+        self._clear_control(entry.id)
+        shutil.rmtree(self.workspace(entry.id), ignore_errors=True)
+
+    def remove(self, entries: Iterable[QueueEntry], statuses: tuple[str, ...],
+               delete_ref: Callable[[str], object]) -> list[QueueEntry]:
+        """Delete ``entries`` (and their refs) that still have one of ``statuses``.
+
+        Under the lock, so an entry a runner claims meanwhile is not taken from it.
+
+        :returns: the entries deleted
+        """
+        deleted = []
+        with self.locked():
+            for entry in entries:
+                current = self.load(entry.id)
+                if current is None or current.status not in statuses:
+                    continue
+                delete_ref(current.ref)
+                self.delete(current)
+                deleted.append(current)
+        return deleted
 
     def recover(self) -> list[QueueEntry]:
-        """Entries marked running by a process that is gone become failed."""
+        """Entries marked running by a process that is gone become failed.
+
+        Then the workspaces under ``.dvc/tmp/exps/`` of entries no live runner
+        owns (left by a killed runner, a failed or a removed entry) are
+        removed; a failed entry keeps its log. Everything under the lock, so an
+        entry claimed meanwhile keeps the workspace it is about to get.
+        """
         recovered = []
         with self.locked():
-            for entry in self.entries():
+            entries = self.entries()
+            for entry in entries:
                 if entry.status == RUNNING and not _alive(entry.pid):
                     entry.status = FAILED
                     entry.error = "the queue runner stopped (killed?) while this entry ran"
                     entry.finished = time.time()
                     self.save(entry)
                     recovered.append(entry)
+            # a live runner's entries keep theirs (a killed entry's jobs may still end)
+            self._clean_workspaces({e.id for e in entries if _alive(e.pid)})
         return recovered
+
+    def _clean_workspaces(self, keep: set[str]) -> None:
+        exps = os.path.dirname(self.workspace("x"))
+        try:
+            names = os.listdir(exps)
+        except FileNotFoundError:
+            return
+        for name in names:
+            # DVC's own directories here (tmpXXXX, standalone, celery, run) are not ours
+            if _ENTRY_ID.fullmatch(name) and name not in keep:
+                shutil.rmtree(os.path.join(exps, name), ignore_errors=True)
 
     def claim(self, pid: int) -> list[QueueEntry]:
         """Mark every queued entry as running by ``pid``; return them."""
@@ -133,6 +214,7 @@ class QueueStore:
             for entry in self.entries():
                 if entry.status == QUEUED:
                     entry.status, entry.pid, entry.started = RUNNING, pid, time.time()
+                    self._clear_control(entry.id)  # a retried entry was maybe killed before
                     self.save(entry)
                     claimed.append(entry)
         return claimed
