@@ -74,8 +74,25 @@ def read_lockfile(path: str) -> dict[str, dict[str, Any]]:
             text = fobj.read()
     except FileNotFoundError:
         return {}
-    stages: dict[str, dict[str, Any]] = _validated(_parse(text, path), path).get("stages", {})
+    stages: dict[str, dict[str, Any]] = _parsed(text, path).get("stages", {})
     return stages
+
+
+#: realpath → (text, validated data) of the last lock parsed in this process; each
+#: stage job reads the lock to decide and again to write, and the serial and
+#: Snakemake engines run every job in one process
+_PARSED: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def _parsed(text: str, path: str) -> dict[str, Any]:
+    """The validated document of ``text``, parsed once per distinct text (treat as read-only)."""
+    key = os.path.realpath(path)
+    memo = _PARSED.get(key)
+    if memo is not None and memo[0] == text:
+        return memo[1]
+    data = _validated(_parse(text, path), path)
+    _PARSED[key] = (text, data)
+    return data
 
 
 def entry_hash_name(item: dict[str, Any]) -> str:
@@ -315,7 +332,11 @@ def _load_for_update(lock_path: str) -> tuple[str | None, Any]:
         return None, {}
     if not text.strip():
         return text, {}  # DVC's writer treats an empty file as a new one
-    data = _validated(_parse(text, lock_path), lock_path)
+    parsed = _parsed(text, lock_path)
+    # the caller replaces entries: copy the two levels it changes, never the entries
+    data = {**parsed, "stages": dict(parsed.get("stages") or {})}
+    if "stages" not in parsed:
+        del data["stages"]
     if _needs_round_trip(text):
         from ruamel.yaml import YAML
         from ruamel.yaml.error import YAMLError
