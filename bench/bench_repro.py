@@ -169,7 +169,7 @@ def measure_runner(runs: int) -> list[tuple[str, list[float], str]]:
     from dvcexp_plugin.stage_runner import shell_argv
 
     template = m.write_project(m.BASE / "tpl-one", "independent", 1, up_to_date=True)
-    repo = m.fresh_copy(template, m.BASE / "work-ours")
+    repo = m.fresh_copy(template, m.BASE / "work-one")
     info = json.loads(m.sh([PY, "-c", SPEC_PY], repo).stdout)
     n = max(runs * 3, 15)
     command = []
