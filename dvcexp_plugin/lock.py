@@ -78,21 +78,43 @@ def read_lockfile(path: str) -> dict[str, dict[str, Any]]:
     return stages
 
 
-#: realpath → (text, validated data) of the last lock parsed in this process; each
-#: stage job reads the lock to decide and again to write, and the serial and
-#: Snakemake engines run every job in one process
-_PARSED: dict[str, tuple[str, dict[str, Any]]] = {}
+@dataclass
+class _Known:
+    """What this process knows of one lock file's current text."""
+
+    text: str
+    #: the validated document (shared: read-only)
+    data: dict[str, Any]
+    #: whether ruamel's round-trip load would keep more than ``data`` (None: not checked)
+    round_trip: bool | None = None
+    #: the text is ruamel's own dump of ``data``, written by this process
+    ours: bool = False
+
+
+#: realpath → the lock's last text read or written here. Each stage job reads the
+#: lock to decide and again to write it, and both engines run every job in one
+#: process: parsing the whole lock each time made a pipeline's run quadratic.
+_KNOWN: dict[str, _Known] = {}
+
+
+def _known(text: str, path: str) -> _Known:
+    key = os.path.realpath(path)
+    known = _KNOWN.get(key)
+    if known is None or known.text != text:
+        known = _KNOWN[key] = _Known(text, _validated(_parse(text, path), path))
+    return known
 
 
 def _parsed(text: str, path: str) -> dict[str, Any]:
     """The validated document of ``text``, parsed once per distinct text (treat as read-only)."""
-    key = os.path.realpath(path)
-    memo = _PARSED.get(key)
-    if memo is not None and memo[0] == text:
-        return memo[1]
-    data = _validated(_parse(text, path), path)
-    _PARSED[key] = (text, data)
-    return data
+    return _known(text, path).data
+
+
+def _round_trip_needed(text: str, path: str) -> bool:
+    known = _known(text, path)
+    if known.round_trip is None:
+        known.round_trip = _needs_round_trip(text)
+    return known.round_trip
 
 
 def entry_hash_name(item: dict[str, Any]) -> str:
@@ -221,10 +243,6 @@ def dumps_yaml(data: Any) -> str:
     return stream.getvalue()
 
 
-#: realpath → the text this process last wrote there (known to be ruamel's own output)
-_WRITTEN: dict[str, str] = {}
-
-
 def write_entry(
     lock_path: str, name: str, entry: dict[str, Any], before: Collection[str] = ()
 ) -> LockUpdate:
@@ -253,19 +271,34 @@ def write_entry(
         else:
             stages[name] = entry
         real = os.path.realpath(lock_path)
-        new_text = None
-        if text is not None and _WRITTEN.get(real) == text:
-            new_text = _splice(text, name, entry, list(stages))
-        if new_text is None:
-            new_text = dumps_yaml(data)
+        known = _KNOWN.get(real)
+        spliced = None
+        if (text is not None and known is not None and known.ours and known.text == text
+                and known.round_trip is False):
+            spliced = _splice(text, name, entry, list(stages))
+        new_text = dumps_yaml(data) if spliced is None else spliced[0]
         if new_text != text:
             _replace_file(lock_path, new_text)
-        _WRITTEN[real] = new_text
+        if spliced is not None:
+            # what a reader of the new text gets: the other entries as parsed before,
+            # this one as its block reads back (DVC's dump is not always lossless)
+            stages[name] = spliced[2]
+            _KNOWN[real] = _Known(new_text, data, spliced[1], ours=True)
+        elif type(data) is dict:  # not ruamel's round-trip objects
+            known = _known(new_text, lock_path)
+            known.ours = True
+        else:
+            _KNOWN.pop(real, None)
     return LockUpdate(generated=generated, updated=updated)
 
 
-def _splice(text: str, name: str, entry: dict[str, Any], order: list[str]) -> str | None:
+def _splice(
+    text: str, name: str, entry: dict[str, Any], order: list[str]
+) -> tuple[str, bool, Any] | None:
     """``text`` with ``name``'s entry block replaced or inserted, or None (use a full dump).
+
+    Returns the new text, whether it needs a round-trip load (its block does)
+    and the entry as the new text reads back.
 
     A full ruamel dump costs ~1.5 ms per entry, so writing every stage of a
     pipeline that way is quadratic. The dump of a block-style mapping is the
@@ -276,8 +309,6 @@ def _splice(text: str, name: str, entry: dict[str, Any], order: list[str]) -> st
 
     :param order: every stage name in the order the file must end up with
     """
-    if _needs_round_trip(text):
-        return None
     part = dumps_yaml({"stages": {name: entry}})
     if not part.startswith("stages:\n") or "&" in part:
         return None  # anchors are numbered across the whole document
@@ -298,11 +329,16 @@ def _splice(text: str, name: str, entry: dict[str, Any], order: list[str]) -> st
         if lines[heads[position]] != header:
             return None
         stop = heads[position + 1] if position + 1 < len(heads) else end
-        return "".join(lines[: heads[position]]) + block + "".join(lines[stop:])
-    if len(heads) != len(order) - 1 or header in (lines[i] for i in heads):
+        new_text = "".join(lines[: heads[position]]) + block + "".join(lines[stop:])
+    elif len(heads) != len(order) - 1 or header in (lines[i] for i in heads):
         return None
-    at = heads[position] if position < len(heads) else end
-    return "".join(lines[:at]) + block + "".join(lines[at:])
+    else:
+        at = heads[position] if position < len(heads) else end
+        new_text = "".join(lines[:at]) + block + "".join(lines[at:])
+    # the rest of the text needed no round-trip load (the caller checks); the
+    # patterns are line-based, so the block alone decides
+    read_back = _parse(part, "dvc.lock").get("stages", {}).get(name)
+    return new_text, _needs_round_trip(block), read_back
 
 
 def remove_entry(lock_path: str, name: str) -> bool:
@@ -337,7 +373,7 @@ def _load_for_update(lock_path: str) -> tuple[str | None, Any]:
     data = {**parsed, "stages": dict(parsed.get("stages") or {})}
     if "stages" not in parsed:
         del data["stages"]
-    if _needs_round_trip(text):
+    if _round_trip_needed(text, lock_path):
         from ruamel.yaml import YAML
         from ruamel.yaml.error import YAMLError
 

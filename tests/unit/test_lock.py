@@ -537,6 +537,21 @@ def test_corpus_entries_splice_like_full_dumps(path: Path, tmp_path: Path) -> No
     # the first 12 entries: the full writer is quadratic, and the big locks repeat shapes
     for name, entry in list((data.get("stages") or {}).items())[:12]:
         write_entry(spliced, name, entry)
-        lock_module._WRITTEN.clear()  # forces the full dump
+        lock_module._KNOWN.clear()  # forces the full dump
         write_entry(full, name, entry)
         assert Path(spliced).read_text("utf-8") == Path(full).read_text("utf-8"), name
+
+
+def test_reads_after_a_splice_equal_a_fresh_parse(repo: Path) -> None:
+    """The in-process copy of a written lock is what a new process would read."""
+    lock = str(repo / "dvc.lock")
+    write_entry(lock, "a", build_entry("echo a", [], {}, []))
+    cmd = (  # ruamel folds the line at the double space, which then reads back as one
+        "echo PYTHONPATH=. python scripts/embed/aggregate_embeddings.py  --embeddings-dir"
+        " data/x > a.txt"
+    )
+    write_entry(lock, "b", build_entry(cmd, [], {"params.yaml": {"k": 1e-05}}, []))
+    in_process = read_lockfile(lock)
+    assert in_process["b"]["cmd"] == cmd.replace("py  --", "py --")
+    lock_module._KNOWN.clear()
+    assert in_process == read_lockfile(lock)
