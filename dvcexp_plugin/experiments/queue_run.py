@@ -163,6 +163,8 @@ def run_queue(repo: Repo, jobs: int, out: TextIO) -> QueueRun:
         texts.append(
             f"rule {commit_rule}:\n" + (f"    input: {inputs}\n" if inputs else "")
             + f"    output: touch('done/{commit_rule}')\n"
+            # saving the experiment is not a stage: it takes no job slot of -j
+            + "    threads: 0\n"
             + f"    run:\n        _dvcexp_commit({queue_json!r}, {entry.id!r})\n"
         )
         all_rules += [names[s.addressing] for s in stages] + [commit_rule]
