@@ -110,6 +110,7 @@ def _run_all(repo: Any, args: argparse.Namespace) -> int:
         raise DvcExpError("a queue runner is already running ('dvcexp queue status'); "
                           "follow it with 'dvcexp queue logs -f <name>'")
     store = QueueStore(repo.root)
+    store.clear_stop()  # a run overrides an earlier `queue stop`
     before = {e.id for e in store.entries() if e.status in ("Success", "Failed")}
     print("Following logs for all queued experiments.")
     try:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -75,6 +74,7 @@ def start_runner(root: str, jobs: int) -> int | None:
 
 def run_start(args: argparse.Namespace) -> int:
     store = _store()
+    store.clear_stop()  # a start overrides an earlier `queue stop`
     if args.retry_failed:
         retried = store.requeue_failed()
         if retried:
@@ -175,14 +175,28 @@ def run_kill(args: argparse.Namespace) -> int:
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    from dvcexp_plugin.experiments.queue_worker import runner_pid
+    """DVC's ``queue stop [--kill]``: no new work starts; running work ends or is killed.
+
+    All claimed entries share one DAG, so "running tasks" are the entries that
+    started a command; the others go back to the queue when their first
+    command would start. With ``--kill`` the started ones are killed as by
+    ``queue kill`` (they end ``Failed``).
+    """
+    from dvcexp_plugin.experiments.queue_kill import kill_entries
+    from dvcexp_plugin.experiments.queue_store import RUNNING
 
     store = _store()
-    pid = runner_pid(store.root)
-    if not pid:
-        print("No queue runner is running.")
-        return 0
-    os.killpg(pid, signal.SIGTERM)  # the runner and every stage it started
     store.recover()
-    print(f"Stopped the queue runner (pid {pid}).")
+    store.request_stop()
+    if not args.kill:
+        print("Queue workers will stop after running tasks finish.")
+        return 0
+    started = [e for e in store.entries() if e.status == RUNNING
+               and os.path.exists(store.control_base(e.id) + ".started")]
+    kill_entries(store, started)
+    for entry in started:
+        print(f"{entry.name} has been killed.")
+    # DVC prints these two without a newline between them
+    print("All running tasks in the queue have been killed.", end="")
+    print("Queue workers are stopping.")
     return 0

@@ -32,11 +32,14 @@ from dvcexp_plugin.experiments.queue_store import (
     ENTRY_ENV,
     FAILED,
     RUNNING,
+    STOP_MARKER,
     QueueEntry,
     QueueStore,
 )
 
 KILLED_ERROR = "killed by 'dvcexp queue kill'"
+#: the error of a claimed entry that ``queue stop`` kept from starting; it is re-queued
+STOPPED_ERROR = "not started: the queue was stopped ('dvcexp queue start' runs it)"
 
 
 class EntryKilledError(DvcExpError):
@@ -45,6 +48,10 @@ class EntryKilledError(DvcExpError):
     def __init__(self, name: str) -> None:
         super().__init__(f"experiment '{name}' was {KILLED_ERROR}; run it again with "
                          "'dvcexp queue start --retry-failed'")
+
+
+class EntryStoppedError(DvcExpError):
+    """``queue stop`` came before this entry's first command: it goes back to the queue."""
 
 
 class EntryControl:
@@ -77,10 +84,18 @@ class EntryControl:
         return {k: v for k, v in env.items() if k != ENTRY_ENV}
 
     def check_not_killed(self, env: Mapping[str, str], note: Callable[[str], None]) -> None:
-        """:raises EntryKilledError: the entry was killed; its next command must not start"""
+        """:raises EntryKilledError: the entry was killed; its next command must not start
+        :raises EntryStoppedError: ``queue stop`` came before the entry's first command
+        """
         if self.kill_signal() is not None:
             note(KILLED_ERROR)
             raise EntryKilledError(env.get("DVC_EXP_NAME", os.path.basename(self.base)))
+        if not os.path.exists(self.base + ".started"):
+            if os.path.exists(os.path.join(os.path.dirname(self.base), STOP_MARKER)):
+                note(STOPPED_ERROR)
+                raise EntryStoppedError(STOPPED_ERROR)
+            with open(self.base + ".started", "w", encoding="utf-8"):
+                pass
 
     def started(self, pid: int) -> None:
         """Record a started command; stop it at once if the entry was killed meanwhile."""

@@ -185,6 +185,8 @@ def run_queue(repo: Repo, jobs: int, out: TextIO) -> QueueRun:
     os.environ[USER_THREAD_ENV] = json.dumps({n: os.environ.get(n) for n in THREAD_VARS})
     out.flush()
     proc = engine.start(run_dir) if all_rules else None
+    if proc is not None:
+        store.record_engine(proc.pid)
     try:
         if proc is not None:
             proc.wait()
@@ -194,6 +196,7 @@ def run_queue(repo: Repo, jobs: int, out: TextIO) -> QueueRun:
         raise
     finally:
         os.environ.pop(USER_THREAD_ENV, None)
+        store.record_engine(None)
         _settle(store, entries, queue_spec, result)
     shutil.rmtree(run_dir, ignore_errors=True)
     return result
@@ -215,6 +218,7 @@ def _settle(store: QueueStore, entries: list[QueueEntry], queue_spec: dict[str, 
             result: QueueRun) -> None:
     """Entries whose commit job did not finish them are failed; logs are kept."""
     from dvcexp_plugin.experiments.queue_commit import collect_log
+    from dvcexp_plugin.experiments.queue_kill import STOPPED_ERROR
 
     for entry in entries:
         current = store.load(entry.id)
@@ -222,9 +226,12 @@ def _settle(store: QueueStore, entries: list[QueueEntry], queue_spec: dict[str, 
             continue
         info = queue_spec["entries"].get(entry.id)
         if current.status == "Running":
+            error = _first_error(info)
+            if error and STOPPED_ERROR in error:
+                store.requeue(entry.id)  # `queue stop` came before its first command
+                continue
             if info:
                 collect_log(store, current, info)
-            error = _first_error(info)
             store.finish(entry.id, False, None, error or "the experiment did not finish")
             current = store.load(entry.id)
         if current and current.status == "Success":

@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,8 @@ QUEUE_DIR = os.path.join(".dvc", "tmp", "dvcexp", "queue")
 QUEUE_REF_PREFIX = "refs/exps/celery/dvcexp/"
 #: names an entry's control path (``<queue dir>/<id>``) in the environment of its jobs
 ENTRY_ENV = "DVCEXP_QUEUE_ENTRY"
+#: file in the queue folder: ``queue stop`` asks the runner to stop
+STOP_MARKER = "stop"
 #: entry ids (``new_id``): only such directories under ``.dvc/tmp/exps/`` are ours
 _ENTRY_ID = re.compile(r"\d{14}[0-9a-f]{8}")
 
@@ -87,9 +90,69 @@ class QueueStore:
 
     def _clear_control(self, entry_id: str) -> None:
         base = self.control_base(entry_id)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(base + ".kill")
+        for suffix in (".kill", ".started"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(base + suffix)
         shutil.rmtree(base + ".pids", ignore_errors=True)
+
+    @property
+    def stop_marker(self) -> str:
+        """Present while ``queue stop`` asks the runner to stop after running work."""
+        return os.path.join(self.dir, STOP_MARKER)
+
+    def request_stop(self) -> None:
+        os.makedirs(self.dir, exist_ok=True)
+        with open(self.stop_marker, "w", encoding="utf-8"):
+            pass
+
+    def stop_requested(self) -> bool:
+        return os.path.exists(self.stop_marker)
+
+    def clear_stop(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.stop_marker)
+
+    def record_engine(self, pid: int | None) -> None:
+        """Note the engine process of the running round (None: it ended)."""
+        path = os.path.join(self.dir, "engine.pid")
+        if pid is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            return
+        with open(path, "w", encoding="utf-8") as fobj:
+            fobj.write(f"{pid} {os.getpid()}\n")
+
+    def _stop_orphaned_engine(self) -> None:
+        """A runner killed with ``kill -9`` leaves its engine (own session) running: stop it."""
+        path = os.path.join(self.dir, "engine.pid")
+        try:
+            with open(path, encoding="utf-8") as fobj:
+                engine_pid, runner = (int(x) for x in fobj.read().split())
+        except (OSError, ValueError):
+            return
+        if _alive(runner):
+            return
+        try:
+            import psutil  # comes with Snakemake, which ran this engine
+        except ImportError:  # pragma: no cover
+            return
+        try:
+            if "dvcexp_plugin.engine" in " ".join(psutil.Process(engine_pid).cmdline()):
+                os.killpg(engine_pid, signal.SIGKILL)  # the engine and every job it started
+        except (OSError, psutil.Error):
+            pass
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+    def requeue(self, entry_id: str) -> None:
+        """A claimed entry that never started a command goes back to the queue."""
+        with self.locked():
+            entry = self.load(entry_id)
+            if entry is not None:
+                entry.status, entry.pid, entry.error = QUEUED, None, None
+                entry.started = entry.finished = None
+                self._clear_control(entry.id)
+                self.save(entry)
 
     def match(self, names: list[str], statuses: tuple[str, ...]) -> dict[str, QueueEntry | None]:
         """``{name: entry or None}``: each name as an entry name, id or rev prefix.
@@ -184,6 +247,7 @@ class QueueStore:
         """
         recovered = []
         with self.locked():
+            self._stop_orphaned_engine()
             entries = self.entries()
             for entry in entries:
                 if entry.status == RUNNING and not _alive(entry.pid):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import sys
-from typing import IO
+from typing import IO, Any
 
 from dvcexp_plugin.experiments.queue_store import QUEUED, QueueStore
 
@@ -57,7 +58,7 @@ def work(root: str, jobs: int) -> int:
     failed = 0
     repo = Repo(root)
     store = QueueStore(root)
-    while any(e.status == QUEUED for e in store.entries()):
+    while any(e.status == QUEUED for e in store.entries()) and not store.stop_requested():
         outcome = run_queue(repo, jobs, sys.stdout)
         failed += len(outcome.failed)
         if not outcome.succeeded and not outcome.failed:
@@ -65,14 +66,22 @@ def work(root: str, jobs: int) -> int:
     return 1 if failed else 0
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # run_queue stops the engine (its own session) and settles
+
+
 def main(argv: list[str]) -> int:
     root, jobs = argv[0], int(argv[1])
     handle = try_lock(root)
     if handle is None:
         return 0  # another runner is at work and will pick our entries up
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return work(root, jobs)
+    except KeyboardInterrupt:
+        return 130
     finally:
+        QueueStore(root).clear_stop()
         handle.close()
 
 

@@ -153,3 +153,43 @@ def test_recovery_cleans_the_workspaces_of_a_killed_runner(repo: Path) -> None:
     runner.wait()
     assert statuses(repo) == {"slow": "Failed"}
     assert sorted(p.name for p in exps.iterdir()) == ["standalone", "tmpabcd1234"]
+
+
+def test_queue_stop_lets_started_entries_finish_and_requeues_the_rest(repo: Path) -> None:
+    """DVC's `queue stop`: running work ends, nothing new starts, queued stays queued."""
+    assert run_cli("exp", "run", "--queue", "-S", "x=1,2,3", "-n", "s",
+                   cwd=repo).returncode == 0
+    assert run_cli("queue", "start", "-j", "1", cwd=repo).returncode == 0
+    wait_for(lambda: any((repo.parent / f"started-s-{i}").exists() for i in (1, 2, 3)))
+    started = [i for i in (1, 2, 3) if (repo.parent / f"started-s-{i}").exists()]
+    stopped = run_cli("queue", "stop", cwd=repo)
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout == "Queue workers will stop after running tasks finish.\n"
+    wait_for(lambda: "Running" not in statuses(repo).values()
+             and "Worker status: 0 active" in run_cli("queue", "status", cwd=repo).stdout)
+    final = statuses(repo)
+    assert [n for n, s in final.items() if s == "Success"] == [f"s-{started[0]}"]
+    assert sorted(n for n, s in final.items() if s == "Queued") == sorted(
+        f"s-{i}" for i in (1, 2, 3) if i != started[0])
+    assert exp_names(repo) == [f"s-{started[0]}"]
+    # the next start runs the rest (the stop request does not outlive its runner)
+    assert run_cli("queue", "start", "-j", "2", cwd=repo).returncode == 0
+    wait_for(lambda: set(statuses(repo).values()) == {"Success"}, timeout=120)
+    assert exp_names(repo) == ["s-1", "s-2", "s-3"]
+
+
+def test_queue_stop_kill_kills_running_entries(repo: Path) -> None:
+    assert run_cli("exp", "run", "--queue", "-S", "x=1,2", "-n", "t",
+                   cwd=repo).returncode == 0
+    assert run_cli("queue", "start", "-j", "1", cwd=repo).returncode == 0
+    wait_for(lambda: any((repo.parent / f"started-t-{i}").exists() for i in (1, 2)))
+    first = next(i for i in (1, 2) if (repo.parent / f"started-t-{i}").exists())
+    other = 3 - first
+    result = run_cli("queue", "stop", "--kill", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (f"t-{first} has been killed.\nAll running tasks in the queue "
+                             "have been killed.Queue workers are stopping.\n")
+    wait_for(lambda: "Worker status: 0 active" in run_cli("queue", "status", cwd=repo).stdout)
+    assert statuses(repo) == {f"t-{first}": "Failed", f"t-{other}": "Queued"}
+    assert exp_names(repo) == []
+    assert not (repo.parent / f"started-t-{other}").exists()
