@@ -257,7 +257,10 @@ class QueueStore:
                     self.save(entry)
                     recovered.append(entry)
             # a live runner's entries keep theirs (a killed entry's jobs may still end)
-            self._clean_workspaces({e.id for e in entries if _alive(e.pid)})
+            live = {e.id for e in entries if _alive(e.pid)}
+            self._clean_workspaces(live)
+            if not live:
+                self._clean_run_dirs()
         return recovered
 
     def _clean_workspaces(self, keep: set[str]) -> None:
@@ -270,6 +273,17 @@ class QueueStore:
             # DVC's own directories here (tmpXXXX, standalone, celery, run) are not ours
             if _ENTRY_ID.fullmatch(name) and name not in keep:
                 shutil.rmtree(os.path.join(exps, name), ignore_errors=True)
+
+    def _clean_run_dirs(self) -> None:
+        """The engine folders of queue rounds whose runner is gone (spec, Snakefile, results)."""
+        runs = os.path.join(self.root, ".dvc", "tmp", "dvcexp", "runs")
+        try:
+            names = os.listdir(runs)
+        except FileNotFoundError:
+            return
+        for name in names:
+            if name.startswith("queue-"):
+                shutil.rmtree(os.path.join(runs, name), ignore_errors=True)
 
     def claim(self, pid: int) -> list[QueueEntry]:
         """Mark every queued entry as running by ``pid``; return them."""

@@ -143,6 +143,8 @@ def test_kill_9_of_the_runner_then_recovery(repo: Path) -> None:
     assert git("status", "--porcelain", cwd=repo) == ""
     # the engine (a session of its own) and its stage went with the recovery
     assert _processes_in(repo) == []
+    runs = repo / ".dvc" / "tmp" / "dvcexp" / "runs"
+    assert not [p for p in runs.iterdir() if p.name.startswith("queue-")]
 
 
 def _processes_in(folder: Path) -> list[str]:
