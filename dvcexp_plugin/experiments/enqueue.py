@@ -46,6 +46,7 @@ def enqueue(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
     """Queue one entry per sweep point; print DVC's lines for each."""
     from dvcexp_plugin import params as params_mod
     from dvcexp_plugin.experiments.names import random_name, validate_name
+    from dvcexp_plugin.experiments.run import experiment_git
     from dvcexp_plugin.experiments.temp_run import (
         check_copy_paths,
         entry_commit,
@@ -53,9 +54,8 @@ def enqueue(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
         warn_untracked_deps,
     )
     from dvcexp_plugin.git.exp_refs import ExpRef
-    from dvcexp_plugin.git.repo import GitRepo
 
-    git = GitRepo.find(repo.root)
+    git = experiment_git(repo.root)
     git.identity("author")  # fail now, not when the entry finishes
     # --rev: the experiment's (or commit's) tree; its baseline stays
     rev, baseline = start_point(git, getattr(args, "rev", None))

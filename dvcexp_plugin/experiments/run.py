@@ -134,6 +134,26 @@ def experiment_contents(
             if not any(p == c or p.startswith(c + "/") for c in cached)]
     return entries, kept
 
+def experiment_git(root: str) -> Any:
+    """The git repository that experiments of the DVC project at ``root`` are saved in.
+
+    :raises DvcExpError: the project is a subdirectory of its git repository
+        (``dvc init --subdir``), which dvcexp does not save experiments for yet;
+        checked before anything changes
+    """
+    from dvcexp_plugin.git.repo import GitRepo
+
+    git = GitRepo.find(root)
+    if os.path.realpath(git.root) != os.path.realpath(root):
+        rel = os.path.relpath(root, git.root)
+        raise DvcExpError(
+            f"the DVC project is in '{rel}', a subdirectory of its git repository "
+            "(dvc init --subdir); dvcexp saves experiments only for a project at the "
+            "repository's root: use 'dvc exp' here"
+        )
+    return git
+
+
 def run_experiment(
     repo: Repo,
     pipeline: Pipeline,
@@ -144,11 +164,10 @@ def run_experiment(
     """``dvcexp exp run`` in the workspace (see module docstring)."""
     from dvcexp_plugin import params as params_mod
     from dvcexp_plugin.git.exp_refs import ExpRef
-    from dvcexp_plugin.git.repo import GitRepo
     from dvcexp_plugin.plugins import plugin_manager
     from dvcexp_plugin.repro_flow import reproduce
 
-    git = GitRepo.find(repo.root)
+    git = experiment_git(repo.root)
     baseline = git.head_sha()
     git.identity("author")  # fail before anything changes when git has no identity
     name = choose_name(git, baseline, args.name, bool(args.force))

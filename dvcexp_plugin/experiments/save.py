@@ -57,12 +57,11 @@ def save(
     """
     from dvcexp_plugin.experiments.manage import ExperimentExistsError
     from dvcexp_plugin.experiments.names import random_name, validate_name
-    from dvcexp_plugin.experiments.run import exp_message, top_level_files
+    from dvcexp_plugin.experiments.run import exp_message, experiment_git, top_level_files
     from dvcexp_plugin.git.exp_refs import ExpRef
-    from dvcexp_plugin.git.repo import GitRepo
     from dvcexp_plugin.plugins import plugin_manager
 
-    git = GitRepo.find(root)
+    git = experiment_git(root)
     baseline = git.head_sha()
     git.identity("author")  # fail before anything changes when git has no identity
     if name:

@@ -191,12 +191,12 @@ def run_temp(repo: Repo, pipeline: Pipeline, args: argparse.Namespace, cwd: str,
         choose_name,
         exp_message,
         experiment_contents,
+        experiment_git,
     )
     from dvcexp_plugin.git.exp_refs import ExpRef
-    from dvcexp_plugin.git.repo import GitRepo
     from dvcexp_plugin.repro_flow import reproduce
 
-    git = GitRepo.find(repo.root)
+    git = experiment_git(repo.root)
     git.identity("author")
     rev, baseline = start_point(git, getattr(args, "rev", None))
     name = choose_name(git, baseline, args.name, bool(args.force))
