@@ -107,8 +107,7 @@ def context() -> tuple[Any, Any, Any]:
 
 def run_show(args: argparse.Namespace) -> int:
     from dvcexp_plugin.commands.output import write_json
-    from dvcexp_plugin.experiments import show, show_table
-    from dvcexp_plugin.experiments.compare import DEFAULT_PRECISION
+    from dvcexp_plugin.experiments import show
 
     repo, git, collector = context()
     rows = show.collect_show(
@@ -119,6 +118,9 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         write_json(rows)
         return 0
+    from dvcexp_plugin.experiments import show_table
+    from dvcexp_plugin.experiments.compare import DEFAULT_PRECISION
+
     # as DVC: --precision only reaches the CSV; tables always round to 5 digits
     table = show_table.build_table(
         rows, fill="" if args.csv else show_table.FILL_VALUE,

@@ -45,19 +45,24 @@ def parse_data(path: str, raw: bytes) -> Any:
     return parse_yaml(text, path) or {}
 
 
-def lock_entries(read: FileReader, stages: list[Stage]) -> dict[str, dict[str, Any]]:
-    """``{stage addressing: dvc.lock entry}``; a ``.dvc`` file stands for its own entry."""
+def lock_entries(
+    read: FileReader, stages: list[Stage], parse: Callable[[str, str], Any] = parse_yaml,
+) -> dict[str, dict[str, Any]]:
+    """``{stage addressing: dvc.lock entry}``; a ``.dvc`` file stands for its own entry.
+
+    :param parse: the YAML parser, ``(text, path) -> data``
+    """
     locks: dict[str, dict[str, Any]] = {}
     entries: dict[str, dict[str, Any]] = {}
     for stage in stages:
         if stage.data_source:
             raw = read(stage.dvcfile)
-            data = parse_yaml(raw.decode(), stage.dvcfile) if raw else None
+            data = parse(raw.decode(), stage.dvcfile) if raw else None
             entries[stage.addressing] = data if isinstance(data, dict) else {}
             continue
         if stage.lockfile not in locks:
             raw = read(stage.lockfile)
-            data = parse_yaml(raw.decode(), stage.lockfile) if raw else None
+            data = parse(raw.decode(), stage.lockfile) if raw else None
             stages_data = data.get("stages") if isinstance(data, dict) else None
             locks[stage.lockfile] = stages_data if isinstance(stages_data, dict) else {}
         entries[stage.addressing] = locks[stage.lockfile].get(stage.name) or {}
@@ -75,7 +80,10 @@ class RevisionCollector:
     :param pipeline: the workspace pipeline (reused for revisions whose dvc.yaml files
         are the same bytes)
     :param cache_dir: the object cache, for cached metrics
-    :param top_level: raw top-level ``params``/``metrics`` lists per dvc.yaml
+
+    Parsed files are kept by their bytes: a thousand experiments of one baseline
+    share their ``dvc.yaml`` and often their ``dvc.lock`` and params. The parsed
+    data ends up in (never copied into) the results, which nothing changes.
     """
 
     def __init__(self, root: str, pipeline: Pipeline, cache_dir: str) -> None:
@@ -83,6 +91,9 @@ class RevisionCollector:
         self.pipeline = pipeline
         self.cache_dir = cache_dir
         self._pipelines: dict[tuple[bytes | None, ...], Pipeline] = {}
+        self._workspace_dvcfiles: tuple[bytes | None, ...] | None = None
+        self._parsed: dict[tuple[str, bytes], Any] = {}
+        self._parsed_yaml: dict[tuple[str, str], Any] = {}
 
     def workspace_reader(self) -> FileReader:
         def read(path: str) -> bytes | None:
@@ -97,12 +108,30 @@ class RevisionCollector:
     def pipeline_at(self, read: FileReader, list_files: Callable[[], list[str]] | None) -> Pipeline:
         """The pipeline of a revision: the workspace's when its dvc.yaml files match."""
         key = tuple(read(f) for f in self.pipeline.dvcfiles)
-        workspace = tuple(self.workspace_reader()(f) for f in self.pipeline.dvcfiles)
-        if key == workspace or list_files is None:
+        if key == self.workspace_dvcfiles() or list_files is None:
             return self.pipeline
         if key not in self._pipelines:
             self._pipelines[key] = self._resolve_elsewhere(read, list_files())
         return self._pipelines[key]
+
+    def workspace_dvcfiles(self) -> tuple[bytes | None, ...]:
+        """The bytes of the workspace pipeline's dvc.yaml files, read once."""
+        if self._workspace_dvcfiles is None:
+            read = self.workspace_reader()
+            self._workspace_dvcfiles = tuple(read(f) for f in self.pipeline.dvcfiles)
+        return self._workspace_dvcfiles
+
+    def _parse(self, path: str, raw: bytes) -> Any:
+        key = (path, raw)
+        if key not in self._parsed:
+            self._parsed[key] = parse_data(path, raw)
+        return self._parsed[key]
+
+    def _yaml(self, text: str, path: str) -> Any:
+        key = (path, text)
+        if key not in self._parsed_yaml:
+            self._parsed_yaml[key] = parse_yaml(text, path)
+        return self._parsed_yaml[key]
 
     def _resolve_elsewhere(self, read: FileReader, files: list[str]) -> Pipeline:
         wanted = (".yaml", ".yml", ".json", ".toml", ".py", ".lock", ".dvc")
@@ -135,7 +164,7 @@ class RevisionCollector:
         """DVC's ``data`` object for one revision."""
         pipeline = self.pipeline_at(read, list_files)
         stages = pipeline.stages
-        entries = lock_entries(read, stages)
+        entries = lock_entries(read, stages, self._yaml)
         return {
             "rev": rev,
             "timestamp": timestamp,
@@ -152,7 +181,7 @@ class RevisionCollector:
         for dvcfile in pipeline.dvcfiles:
             raw = read(dvcfile)
             try:
-                data = parse_yaml(raw.decode(), dvcfile) if raw else None
+                data = self._yaml(raw.decode(), dvcfile) if raw else None
             except DvcExpError:
                 continue
             base = posixpath.dirname(dvcfile)
@@ -180,7 +209,7 @@ class RevisionCollector:
             if raw is None:
                 continue
             try:
-                data = parse_data(path, raw)
+                data = self._parse(path, raw)
             except (DvcExpError, ValueError) as exc:
                 result[path] = {"error": {"type": type(exc).__name__, "msg": str(exc)}}
                 continue
@@ -218,7 +247,7 @@ class RevisionCollector:
                 continue
             try:
                 # as DVC: only numbers and strings are metrics; lists and nulls are dropped
-                result[path] = {"data": extract_metrics(parse_data(path, raw)) or {}}
+                result[path] = {"data": extract_metrics(self._parse(path, raw)) or {}}
             except (DvcExpError, ValueError) as exc:
                 result[path] = {"error": {"type": type(exc).__name__, "msg": str(exc)}}
         return result

@@ -137,6 +137,8 @@ def first_parent_revs(git: GitRepo, revs: list[str], num: int) -> list[str]:
             if sha not in found:
                 found.append(sha)
             count += 1
+            if count == num:
+                break  # its parents are not needed (nor the objects read for them)
             parents = git.commit_info(sha).parents
             sha = parents[0] if parents else None
     return found

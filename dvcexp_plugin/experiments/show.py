@@ -10,6 +10,7 @@ from typing import Any
 
 from dvcexp_plugin.experiments.collect import RevisionCollector
 from dvcexp_plugin.experiments.resolve import describe, first_parent_revs, reachable_commits
+from dvcexp_plugin.experiments.show_cache import ShowCache, workspace_key
 from dvcexp_plugin.git.exp_refs import iter_exp_refs
 from dvcexp_plugin.git.repo import GitRepo
 
@@ -81,16 +82,15 @@ def _baseline_row(
     git: GitRepo, collector: RevisionCollector, baseline: str,
     exps: list[tuple[str, str]], param_deps: bool,
 ) -> dict[str, Any]:
-    info = git.commit_info(baseline)
-    data = collector.collect(_reader(git, baseline), baseline, _iso(info.commit_time),
-                             list_files=lambda: git.list_files(baseline), param_deps=param_deps)
+    key = workspace_key(collector.pipeline, collector.workspace_dvcfiles(), param_deps)
+    cache = ShowCache(collector.root, baseline, key)
+    data = _commit_data(git, collector, cache, baseline, param_deps)[1]
+    dated = [(_commit_data(git, collector, cache, sha, param_deps), sha, name)
+             for name, sha in exps]
+    cache.save({baseline, *(sha for _name, sha in exps)})
     experiments = []
-    dated = []
-    for name, sha in exps:
-        exp_info = git.commit_info(sha)
-        dated.append((exp_info.commit_time, sha, name))
-    for commit_time, sha, name in sorted(dated, reverse=True):
-        exp_data = _cached_collect(collector, git, sha, _iso(commit_time), param_deps)
+    for (_time, exp_data), sha, name in sorted(dated, key=lambda d: (d[0][0], d[1], d[2]),
+                                               reverse=True):
         experiments.append({
             "revs": [{"rev": sha, "name": name, "data": exp_data, "error": None,
                       "experiments": None}],
@@ -101,6 +101,22 @@ def _baseline_row(
     return {"rev": baseline, "name": describe(git, [baseline])[baseline], "data": data,
             "error": None,
             "experiments": experiments or None}
+
+
+def _commit_data(
+    git: GitRepo, collector: RevisionCollector, cache: ShowCache, sha: str, param_deps: bool
+) -> tuple[int, dict[str, Any]]:
+    """``(commit time, data)`` of commit ``sha``: from the cache, else read and cached."""
+    found = cache.get(sha)
+    if found is None:
+        commit_time = git.commit_info(sha).commit_time
+        data = collector.collect(_reader(git, sha), sha, None, list_files=_lister(git, sha),
+                                 param_deps=param_deps)
+        cache.put(sha, commit_time, data)
+        found = commit_time, data
+    # the time zone may differ from the cached run's
+    found[1]["timestamp"] = _iso(found[0])
+    return found
 
 
 #: DVC's executor states for entries of its queue, by our queue status
@@ -136,45 +152,3 @@ def _queue_rows(
             "name": entry.name,
         })
     return rows
-
-
-def _cache_path(root: str, sha: str, param_deps: bool) -> str:
-    import os
-
-    name = sha[2:] + ("-param-deps" if param_deps else "") + ".json"
-    return os.path.join(root, ".dvc", "tmp", "dvcexp", "exp-cache", sha[:2], name)
-
-
-def _cached_collect(
-    collector: RevisionCollector, git: GitRepo, sha: str, timestamp: str, param_deps: bool
-) -> dict[str, Any]:
-    """An experiment commit's data, cached by sha (commits never change; DVC caches too).
-
-    Results holding an error (e.g. a cached metric missing from the cache) are not
-    cached, so they are read again once the data is there.
-    """
-    import json
-    import os
-    import secrets
-
-    path = _cache_path(collector.root, sha, param_deps)
-    try:
-        with open(path, encoding="utf-8") as fobj:
-            cached: dict[str, Any] = json.load(fobj)
-            return cached
-    except (OSError, ValueError):
-        pass
-    data = collector.collect(_reader(git, sha), sha, timestamp, list_files=_lister(git, sha),
-                             param_deps=param_deps)
-    sections = [data.get("params") or {}, data.get("metrics") or {}]
-    if any("error" in item for section in sections for item in section.values()):
-        return data
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{secrets.token_hex(4)}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fobj:
-            json.dump(data, fobj)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only .dvc/tmp only costs speed
-    return data

@@ -146,22 +146,3 @@ def delete_ref(repo: Repo, name: str, expected_old: str | None = None) -> bool:
         )
     return True
 
-
-def iter_refs(repo: Repo, prefix: str = "refs/") -> dict[str, str]:
-    """``{name: sha}`` for refs starting with ``prefix``; dangling symrefs are skipped."""
-    raw_prefix = os.fsencode(prefix)
-    base, _, _ = raw_prefix.rpartition(b"/")
-    if base:
-        names = [base + b"/" + key for key in repo.refs.keys(Ref(base))]
-    else:
-        names = list(repo.refs.allkeys())
-    found: dict[str, str] = {}
-    for raw in sorted(names):
-        if not raw.startswith(raw_prefix):
-            continue
-        try:
-            value = repo.refs[Ref(raw)]
-        except KeyError:
-            continue
-        found[os.fsdecode(raw)] = value.decode("ascii")
-    return found

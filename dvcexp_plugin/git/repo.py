@@ -3,37 +3,31 @@
 Everything here takes and returns ``str``: shas are 40-hex strings, paths are
 ``/``-separated and relative to the work tree root, ref names are full
 (``refs/exps/...``). Bytes exist only inside this package.
+
+Refs are read straight from ``.git`` (:mod:`.gitdir`); dulwich, and the modules
+built on it, are imported when an object is first read or anything is written,
+so ``exp show`` answered from its cache never loads them.
 """
 from __future__ import annotations
 
 import os
 import re
+import stat
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dulwich.errors import NotGitRepository, NotTreeError
-from dulwich.objects import Commit, ObjectID, SubmoduleEncountered, Tree
-from dulwich.refs import Ref
-from dulwich.repo import Repo
-
-from dvcexp_plugin.git import refs as _refs
-from dvcexp_plugin.git import stash as _stash
-from dvcexp_plugin.git import workspaces as _workspaces
-from dvcexp_plugin.git import worktree as _worktree
-from dvcexp_plugin.git.errors import (
-    GitError,
-    NoCommitsError,
-    NotAGitRepoError,
-)
-from dvcexp_plugin.git.identity import Kind, commit_date, read_identity
-from dvcexp_plugin.git.objects import add_object
-from dvcexp_plugin.git.revisions import resolve_commit
+from dvcexp_plugin.git.errors import GitError, NoCommitsError
+from dvcexp_plugin.git.gitdir import GitDir, well_formed
 
 if TYPE_CHECKING:
     from dulwich.config import StackedConfig
+    from dulwich.objects import Commit, Tree
+    from dulwich.repo import Repo
 
+    from dvcexp_plugin.git.identity import Kind
+    from dvcexp_plugin.git.trees import ObjectCache
     from dvcexp_plugin.git.worktree import GitStatus
 
 PathLike = str | os.PathLike[str]
@@ -63,17 +57,33 @@ def _text(raw: bytes) -> str:
 class GitRepo:
     """A git work tree and its repository. Open with :meth:`find`."""
 
-    def __init__(self, repo: Repo) -> None:
-        if repo.bare:
-            raise NotAGitRepoError(
-                f"'{os.fsdecode(repo.path)}' is a bare git repository; "
-                "run dvcexp inside a clone that has a work tree"
-            )
-        self._repo = repo
+    def __init__(self, gitdir: GitDir) -> None:
+        self._gitdir = gitdir
+        self._dulwich: Repo | None = None
+        self._objects: ObjectCache | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._config: StackedConfig | None = None
-        # close pack files when this object goes, or at exit before modules are torn
-        # down: dulwich otherwise prints "Exception ignored in ... __del__" at shutdown
-        self._finalizer = weakref.finalize(self, repo.close)
+        #: full commit sha → its root tree sha (commits never change)
+        self._commit_trees: dict[str, str] = {}
+
+    @property
+    def _repo(self) -> Repo:
+        if self._dulwich is None:
+            from dulwich.repo import Repo
+
+            repo = self._dulwich = Repo(self._gitdir.worktree)
+            # close pack files when this object goes, or at exit before modules are torn
+            # down: dulwich otherwise prints "Exception ignored in ... __del__" at shutdown
+            self._finalizer = weakref.finalize(self, repo.close)
+        return self._dulwich
+
+    @property
+    def _cache(self) -> ObjectCache:
+        if self._objects is None:
+            from dvcexp_plugin.git.trees import ObjectCache
+
+            self._objects = ObjectCache(self._repo)
+        return self._objects
 
     @classmethod
     def find(cls, path: PathLike | GitRepo = ".", *, require_commit: bool = True) -> GitRepo:
@@ -87,21 +97,16 @@ class GitRepo:
         if isinstance(path, GitRepo):
             found = path
         else:
-            start = os.path.abspath(os.fspath(path))
-            try:
-                found = cls(Repo.discover(start))
-            except NotGitRepository:
-                raise NotAGitRepoError(
-                    f"'{start}' is not inside a git repository; "
-                    "run 'git init' in your project's root first"
-                ) from None
+            found = cls(GitDir.discover(os.fspath(path)))
         if require_commit:
             found.head_sha()
         return found
 
     def close(self) -> None:
         """Release pack file handles (also done on garbage collection and at exit)."""
-        self._finalizer()
+        if self._finalizer is not None:
+            self._finalizer()
+        self._dulwich = self._objects = self._finalizer = None
 
     def __enter__(self) -> GitRepo:
         return self
@@ -115,12 +120,12 @@ class GitRepo:
     @property
     def root(self) -> str:
         """Absolute path of the work tree's top directory."""
-        return os.fsdecode(self._repo.path)
+        return self._gitdir.worktree
 
     @property
     def git_dir(self) -> str:
         """Absolute path of this work tree's control directory (``.git``)."""
-        return os.fsdecode(self._repo.controldir())
+        return self._gitdir.controldir
 
     def _config_stack(self) -> StackedConfig:
         # repo/global/system config, read once per GitRepo
@@ -135,31 +140,33 @@ class GitRepo:
 
         :raises NoCommitsError: the current branch has no commit yet
         """
-        try:
-            return self._repo.refs[Ref(b"HEAD")].decode("ascii")
-        except KeyError:
+        sha = self._gitdir.read_ref("HEAD")
+        if sha is None:
             raise NoCommitsError(
                 f"git repository '{self.root}' has no commits yet; make the first one: "
                 "git add -A && git commit -m 'Initial commit'"
-            ) from None
+            )
+        return sha
 
     def head_branch(self) -> str | None:
         """The checked-out branch's short name (``main``), or None when HEAD is detached."""
-        names, _ = self._repo.refs.follow(Ref(b"HEAD"))
-        if len(names) < 2 or not names[-1].startswith(b"refs/heads/"):
-            return None
-        return os.fsdecode(names[-1][len(b"refs/heads/") :])
+        name, target = "HEAD", self._gitdir.symbolic_target("HEAD")
+        while target is not None and target != name:
+            name, target = target, self._gitdir.symbolic_target(target)
+        return name.removeprefix("refs/heads/") if name.startswith("refs/heads/") else None
 
     def resolve(self, rev: str) -> str:
         """The commit sha ``rev`` names: branch, tag, (short) sha, ``HEAD~1``, ``v1^2``…
 
         :raises UnknownRevisionError: when ``rev`` names no commit
         """
-        return resolve_commit(self._repo, rev).id.decode("ascii")
+        if rev == "HEAD":
+            return self.head_sha()  # HEAD only ever points at a commit
+        return self._commit(rev).id.decode("ascii")
 
     def commit_info(self, sha: str) -> CommitInfo:
         """Parents, author, committer, times and message of commit ``sha`` (or any rev)."""
-        commit = resolve_commit(self._repo, sha)
+        commit = self._commit(sha)
         return CommitInfo(
             sha=commit.id.decode("ascii"),
             tree=commit.tree.decode("ascii"),
@@ -173,48 +180,52 @@ class GitRepo:
             message=_text(commit.message),
         )
 
+    def _commit(self, rev: str) -> Commit:
+        if _FULL_SHA.match(rev):
+            try:
+                found = self._cache.commit(rev.encode("ascii"))
+            except KeyError:
+                found = None
+            if found is not None:
+                return found
+        from dvcexp_plugin.git.revisions import resolve_commit
+
+        return resolve_commit(self._repo, rev)
+
     # -- reading trees -----------------------------------------------------
 
     def _tree(self, rev: str) -> Tree:
         # a full tree sha is accepted too (snapshot_tree's result, before any commit)
-        if _FULL_SHA.match(rev) and ObjectID(rev.encode("ascii")) in self._repo.object_store:
-            found = self._repo[ObjectID(rev.encode("ascii"))]
-            if isinstance(found, Tree):
+        if _FULL_SHA.match(rev):
+            try:
+                found = self._cache.root_tree(rev.encode("ascii"))
+            except KeyError:
+                found = None
+            if found is not None:
                 return found
-        tree = self._repo[resolve_commit(self._repo, rev).tree]
-        assert isinstance(tree, Tree)
-        return tree
+        from dvcexp_plugin.git.revisions import resolve_commit
 
-    def _lookup(self, rev: str, path: str) -> tuple[int, Any] | None:
-        tree = self._tree(rev)
-        clean = path.strip("/")
-        if not clean:
-            return 0o040000, tree
-        try:
-            mode, sha = tree.lookup_path(self._repo.object_store.__getitem__, os.fsencode(clean))
-        except (KeyError, NotTreeError, SubmoduleEncountered):
-            return None
-        return mode, self._repo[sha]
+        return self._cache.tree(resolve_commit(self._repo, rev).tree)
 
     def read_file(self, rev: str, path: str) -> bytes | None:
         """The bytes of ``path`` at ``rev`` (a symlink's target), or None when absent or a dir."""
-        found = self._lookup(rev, path)
-        if found is None or isinstance(found[1], Tree) or isinstance(found[1], Commit):
-            return None
-        return bytes(found[1].as_raw_string())
+        return self._cache.read(self._tree(rev), os.fsencode(path.strip("/")))
 
     def list_files(self, rev: str, prefix: str = "") -> list[str]:
         """Sorted paths of the files (and symlinks) at ``rev`` under directory ``prefix``.
 
         ``prefix`` naming a file returns just that file; an absent one returns ``[]``.
         """
-        found = self._lookup(rev, prefix)
+        from dvcexp_plugin.git import worktree as _worktree
+
+        base = prefix.strip("/")
+        found = self._cache.lookup(self._tree(rev), os.fsencode(base))
         if found is None:
             return []
-        base = prefix.strip("/")
-        if not isinstance(found[1], Tree):
-            return [] if _worktree.is_gitlink(found[0]) else [base]
-        entries = _worktree.walk_tree(self._repo, found[1], os.fsencode(base))
+        mode, sha = found
+        if not stat.S_ISDIR(mode):
+            return [] if _worktree.is_gitlink(mode) else [base]
+        entries = _worktree.walk_tree(self._repo, self._cache.tree(sha), os.fsencode(base))
         return sorted(os.fsdecode(p) for p, _sha, mode in entries if not _worktree.is_gitlink(mode))
 
     # -- identity and commits -----------------------------------------------
@@ -224,6 +235,8 @@ class GitRepo:
 
         :raises IdentityError: nothing configured; the message says how to configure it
         """
+        from dvcexp_plugin.git.identity import read_identity
+
         return read_identity(self._config_stack(), kind)
 
     def commit_tree(
@@ -244,6 +257,11 @@ class GitRepo:
         :param committer: ``Name <email>``; default :meth:`identity` ``("committer")``
         :param timestamp: unix seconds for both lines; default ``GIT_*_DATE`` or now
         """
+        from dulwich.objects import Commit, ObjectID
+
+        from dvcexp_plugin.git.identity import commit_date
+        from dvcexp_plugin.git.objects import add_object
+
         commit = Commit()
         commit.tree = ObjectID(tree.encode("ascii"))
         commit.parents = [ObjectID(p.encode("ascii")) for p in parents]
@@ -264,7 +282,9 @@ class GitRepo:
 
     def get_ref(self, name: str) -> str | None:
         """The sha ``name`` points at (symbolic refs followed), or None."""
-        return _refs.get_ref(self._repo, name)
+        if name != "HEAD" and not well_formed(name):
+            return None
+        return self._gitdir.read_ref(name)
 
     def set_ref(
         self,
@@ -282,6 +302,8 @@ class GitRepo:
         :param message: reflog message
         :raises RefConflictError: the ref is not at ``expected_old`` or is locked
         """
+        from dvcexp_plugin.git import refs as _refs
+
         _refs.set_ref(self._repo, name, new, expected_old, force=force, message=message)
 
     def delete_ref(self, name: str, expected_old: str | None = None) -> bool:
@@ -290,16 +312,20 @@ class GitRepo:
         :returns: False when the ref did not exist (and nothing was expected)
         :raises RefConflictError: the ref moved away from ``expected_old``
         """
+        from dvcexp_plugin.git import refs as _refs
+
         return _refs.delete_ref(self._repo, name, expected_old)
 
     def iter_refs(self, prefix: str = "refs/") -> dict[str, str]:
         """``{full ref name: sha}`` for every ref whose name starts with ``prefix``."""
-        return _refs.iter_refs(self._repo, prefix)
+        return self._gitdir.read_refs(prefix)
 
     # -- work tree ---------------------------------------------------------
 
     def status(self) -> GitStatus:
         """Staged, unstaged and untracked changes of the work tree (``git status``)."""
+        from dvcexp_plugin.git import worktree as _worktree
+
         return _worktree.status(self._repo, self._config_stack())
 
     def is_ignored(self, path: str) -> bool:
@@ -308,6 +334,8 @@ class GitRepo:
         Reads nested ``.gitignore`` files, ``.git/info/exclude`` and the global
         excludes file. Rules only: a tracked file can still be "ignored".
         """
+        from dvcexp_plugin.git import worktree as _worktree
+
         return _worktree.is_ignored(self._repo, self._config_stack(), path)
 
     def snapshot_tree(self, extra_paths: list[str] | tuple[str, ...] = ()) -> str:
@@ -317,6 +345,8 @@ class GitRepo:
         ``extra_paths`` (forced in even if untracked or ignored; directories recursively).
         The real index, HEAD and work tree are left alone.
         """
+        from dvcexp_plugin.git import worktree as _worktree
+
         return _worktree.snapshot_tree(self._repo, self._config_stack(), list(extra_paths))
 
     # -- queue workspaces --------------------------------------------------
@@ -336,6 +366,8 @@ class GitRepo:
         :param parents: parent shas, first parent first
         :raises WorkspaceError: a path is malformed or collides with a directory/file
         """
+        from dvcexp_plugin.git import workspaces as _workspaces
+
         tree = _workspaces.apply_overrides(self._repo, self._tree(base_tree_rev), overrides)
         return self.commit_tree(tree, parents, message)
 
@@ -348,6 +380,8 @@ class GitRepo:
 
         :raises WorkspaceError: ``dest`` exists and is not an empty directory
         """
+        from dvcexp_plugin.git import workspaces as _workspaces
+
         _workspaces.materialize(self._repo, self._tree(rev), os.fspath(dest), rev)
 
     def snapshot_dir(
@@ -364,6 +398,8 @@ class GitRepo:
 
         :raises WorkspaceError: ``workdir`` or an extra path is missing or outside ``workdir``
         """
+        from dvcexp_plugin.git import workspaces as _workspaces
+
         return _workspaces.snapshot_dir(
             self._repo, self._config_stack(), self._tree(base_rev), os.fspath(workdir),
             list(extra_paths),
@@ -380,23 +416,33 @@ class GitRepo:
 
         :returns: the paths written or deleted
         """
+        from dvcexp_plugin.git import worktree as _worktree
+
         return _worktree.checkout_files(
             self._repo, self._config_stack(), self._tree(rev), paths, delete
         )
 
     def reset_index(self) -> None:
         """Make the index match HEAD, leaving the work tree alone (``git reset --mixed``)."""
+        from dvcexp_plugin.git import stash as _stash
+
         _stash.reset_index(self._repo)
 
     def index_tree(self) -> str:
         """The index as a tree (``git write-tree``), written to the object store."""
+        from dvcexp_plugin.git import stash as _stash
+
         return _stash.index_tree(self._repo)
 
     def files_tree(self, paths: list[str]) -> str:
         """A tree holding only the work-tree files ``paths``, written to the object store."""
+        from dvcexp_plugin.git import stash as _stash
+
         return _stash.files_tree(self._repo, self._config_stack(), paths)
 
     def drop_reflog(self, name: str) -> None:
         """Delete the reflog of ref ``name`` (``git stash clear`` empties a stash this way)."""
+        from dvcexp_plugin.git import stash as _stash
+
         _stash.drop_reflog(self._repo, name)
 

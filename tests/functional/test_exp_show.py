@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,69 @@ def test_exp_show_does_not_import_snakemake_or_hydra(repo: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True,
                           text=True, env={**os.environ, **GIT_ENV})
     assert proc.stderr.strip().endswith("BAD:"), proc.stderr
+
+
+def _cache_file(repo: Path) -> Path:
+    baseline = git("rev-parse", "HEAD", cwd=repo).strip()
+    return repo / ".dvc" / "tmp" / "dvcexp" / "exp-show" / f"{baseline}.json"
+
+
+def _show(repo: Path) -> list[dict[str, Any]]:
+    result = run_cli("exp", "show", "--json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_exp_show_cache_answers_the_second_run(repo: Path) -> None:
+    first = _show(repo)
+    cached = json.loads(_cache_file(repo).read_text())
+    # both experiments; not the baseline, whose metrics.json is missing (an error)
+    assert sorted(cached["commits"]) == sorted(e["revs"][0]["rev"] for e in first[1]["experiments"])
+    assert _show(repo) == first
+    # what the file says is what is shown: the commits are not read again
+    sha = first[1]["experiments"][0]["revs"][0]["rev"]
+    cached["commits"][sha]["data"]["metrics"]["metrics.json"]["data"]["mse"] = 7
+    _cache_file(repo).write_text(json.dumps(cached))
+    exp = _show(repo)[1]["experiments"][0]["revs"][0]
+    assert exp["data"]["metrics"]["metrics.json"]["data"]["mse"] == 7
+
+
+def test_exp_show_cache_is_keyed_by_the_workspace_pipeline(repo: Path) -> None:
+    first = _show(repo)
+    key = json.loads(_cache_file(repo).read_text())["key"]
+    # an edited workspace dvc.yaml: the commits' own dvc.yaml is used, so the
+    # cache written for the old workspace must not answer
+    dvc_yaml = repo / "dvc.yaml"
+    extra = "metrics:\n    - extra.json:\n        cache: false"
+    dvc_yaml.write_text(dvc_yaml.read_text().replace("metrics:", extra, 1))
+    second = _show(repo)
+    assert json.loads(_cache_file(repo).read_text())["key"] != key
+    assert second[1:] == first[1:]
+
+
+def test_exp_show_cache_ignores_a_corrupted_file(repo: Path) -> None:
+    first = _show(repo)
+    path = _cache_file(repo)
+    path.write_text('{"key": "')
+    assert _show(repo) == first
+    assert len(json.loads(path.read_text())["commits"]) == 2
+    # a well-formed file with the right key but entries of the wrong shape
+    doc = json.loads(path.read_text())
+    doc["commits"] = {sha: {"time": "x", "data": []} for sha in doc["commits"]}
+    path.write_text(json.dumps(doc))
+    assert _show(repo) == first
+
+
+def test_exp_show_cache_forgets_removed_experiments(repo: Path) -> None:
+    _show(repo)
+    baseline = git("rev-parse", "HEAD", cwd=repo).strip()
+    git("update-ref", "-d", f"refs/exps/{baseline[:2]}/{baseline[2:]}/exp-a", cwd=repo)
+    rows = _show(repo)
+    assert [e["name"] for e in rows[1]["experiments"]] == ["exp-b"]
+    assert len(json.loads(_cache_file(repo).read_text())["commits"]) == 1
+
+
+def test_exp_show_reads_packed_refs(repo: Path) -> None:
+    loose = _show(repo)
+    git("pack-refs", "--all", cwd=repo)
+    assert _show(repo) == loose
