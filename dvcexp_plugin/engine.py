@@ -122,8 +122,22 @@ class _EventRecorder(logging.Handler):
 
 
 def _import_snakemake() -> None:
+    """What a run imports, imported while the parent still plans (``--wait``).
+
+    Besides Snakemake's API: what it imports only when it reads the Snakefile
+    (smart_open, ~0.1 s; platformdirs), the stage runner the Snakefile imports,
+    and ruamel.yaml, which the first job's ``dvc.lock`` write would import.
+    """
+    import importlib
+
     import snakemake.api  # noqa: F401
     import snakemake.scheduling.greedy  # noqa: F401
+
+    import dvcexp_plugin.stage_runner  # noqa: F401
+
+    for optional in ("smart_open", "platformdirs", "ruamel.yaml"):
+        with suppress(ImportError):  # a speed-up only: another Snakemake may not use them
+            importlib.import_module(optional)
 
 
 def run_engine(run_dir: str) -> int:
