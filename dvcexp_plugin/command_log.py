@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+import selectors
 import subprocess
 import sys
 import threading
 import time
-from typing import IO, Any
+from typing import Any
 
 from dvcexp_plugin.experiments.queue_store import ENTRY_ENV
 
@@ -47,18 +48,46 @@ class StageLog:
         self._file.close()
 
 
-def _pump(source: IO[bytes], target: Any, log: StageLog) -> None:
-    fd = source.fileno()
-    while True:
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        log.write(chunk)
-        try:
-            target.write(chunk)
-            target.flush()
-        except (OSError, ValueError):
-            pass  # the user's stream went away; the log still gets everything
+#: after the command exits, how long output still held open by its background
+#: children is copied before the job goes on
+DRAIN_AFTER_EXIT_S = 5.0
+
+
+def _copy(chunk: bytes, target: Any, log: StageLog) -> None:
+    log.write(chunk)
+    try:
+        target.write(chunk)
+        target.flush()
+    except (OSError, ValueError):
+        pass  # the user's stream went away; the log still gets everything
+
+
+def _pump(proc: subprocess.Popen[bytes], log: StageLog) -> None:
+    """Copy the command's stdout and stderr as they come, until both end.
+
+    One ``select`` loop in the job's own thread: helper threads cost a few
+    milliseconds per job to start and join. Output that a background child
+    keeps open after the command exited is copied for ``DRAIN_AFTER_EXIT_S``.
+    """
+    assert proc.stdout is not None and proc.stderr is not None
+    targets = {proc.stdout.fileno(): _binary(sys.stdout), proc.stderr.fileno(): _binary(sys.stderr)}
+    deadline = None
+    with selectors.DefaultSelector() as selector:
+        for fd in targets:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            ready = selector.select(timeout=0.5)
+            for key, _ in ready:
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    _copy(chunk, targets[key.fd], log)
+                else:
+                    selector.unregister(key.fd)
+            if not ready:
+                if deadline is None and proc.poll() is not None:
+                    deadline = time.monotonic() + DRAIN_AFTER_EXIT_S
+                if deadline is not None and time.monotonic() > deadline:
+                    break
 
 
 def run_logged(
@@ -77,16 +106,10 @@ def run_logged(
     proc = subprocess.Popen(  # noqa: S603 - the user's own pipeline command
         command, shell=shell, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    assert proc.stdout is not None and proc.stderr is not None
-    threads = [
-        threading.Thread(target=_pump, args=(proc.stdout, _binary(sys.stdout), log), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, _binary(sys.stderr), log), daemon=True),
-    ]
-    for thread in threads:
-        thread.start()
     if control is not None:
         control.started(proc.pid)
     try:
+        _pump(proc, log)
         returncode = proc.wait()
     except KeyboardInterrupt:
         # the command got the same SIGINT from the terminal; give it a moment, then stop it
@@ -97,8 +120,9 @@ def run_logged(
             proc.wait()
         raise
     finally:
-        for thread in threads:
-            thread.join(timeout=5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
         if control is not None:
             control.finished(proc.pid, log.note)
     return returncode

@@ -403,3 +403,19 @@ def test_repository_path_with_braces_quotes_and_spaces(tmp_path: Path) -> None:
     assert count_log(repo) == ["prep", "train", "eval"]
     assert result.stdout.startswith("Running stage 'prep':\n")
     assert ok(repo).stdout.endswith(UP_TO_DATE)
+
+
+def test_output_of_a_background_child_does_not_hold_the_stage(tmp_path: Path) -> None:
+    """A command that leaves a child holding stdout ends the stage soon after it exits."""
+    import time
+
+    repo = make_dvc_repo(tmp_path / "repo", {"dvc.yaml": (
+        "stages:\n  s:\n    cmd: (sleep 60 &) ; echo hi > o.txt; echo printed; "
+        "echo warned >&2\n    outs: [o.txt]\n")})
+    start = time.monotonic()
+    result = run_cli("repro", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - start < 30  # the output is drained for 5 s, not 60
+    assert "printed\n" in result.stdout and "warned\n" in result.stderr
+    log = (repo / ".dvc" / "tmp" / "dvcexp" / "logs" / "s.log").read_text()
+    assert "printed" in log and "warned" in log
