@@ -234,6 +234,12 @@ def dumps_yaml(data: Any) -> str:
 
     :param data: plain dicts, lists and scalars (or ruamel round-trip objects)
     """
+    if type(data) is dict:  # plain data (not ruamel's round-trip objects): try the fast path
+        from dvcexp_plugin.yaml_fast import fast_dump
+
+        text = fast_dump(data)
+        if text is not None:
+            return text
     from ruamel.yaml import YAML
 
     yaml = YAML()  # a fresh one per document, as in DVC
