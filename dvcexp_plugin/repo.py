@@ -1,9 +1,7 @@
 """Where the DVC repository is, and what its ``.dvc/config`` says."""
 from __future__ import annotations
 
-import configparser
 import os
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from dvcexp_plugin.errors import DvcExpError, NotADvcRepoError
@@ -41,6 +39,8 @@ def read_config(root: str) -> dict[str, dict[str, str]]:
 
     :raises ConfigError: a file is not valid INI
     """
+    import configparser  # lazily: exp show answered from its cache reads no config
+
     merged: dict[str, dict[str, str]] = {}
     for name in ("config", "config.local"):
         path = os.path.join(root, DVC_DIR, name)
@@ -69,15 +69,21 @@ def unquote(value: str) -> str:
     return value
 
 
-@dataclass
 class Repo:
     """A DVC repository on disk.
+
+    A plain class: :func:`find_root` is on the path of ``exp show`` answered
+    from its cache, where importing :mod:`dataclasses` would cost ~10 ms.
 
     :param root: absolute path of the directory holding ``.dvc/``
     """
 
-    root: str
-    _config: dict[str, dict[str, str]] | None = field(default=None, repr=False)
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._config: dict[str, dict[str, str]] | None = None
+
+    def __repr__(self) -> str:
+        return f"Repo(root={self.root!r})"
 
     @classmethod
     def discover(cls, start: str | None = None) -> Repo:

@@ -106,17 +106,41 @@ def context() -> tuple[Any, Any, Any]:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from dvcexp_plugin.commands.output import write_json
-    from dvcexp_plugin.experiments import show
+    from dvcexp_plugin.repo import find_root
 
-    repo, git, collector = context()
-    rows = show.collect_show(
-        repo.root, collector, git, revs=args.rev,
-        all_branches=args.all_branches, all_tags=args.all_tags, all_commits=args.all_commits,
-        num=args.num, hide_workspace=args.hide_workspace, param_deps=args.param_deps,
-    )
+    root = find_root()
+    output = None
+    if args.json and not args.rev:
+        from dvcexp_plugin.experiments.show_output import ShowOutput
+
+        flags = [args.all_branches, args.all_tags, args.all_commits, args.num,
+                 args.hide_workspace, args.param_deps, sys.stdout.isatty()]
+        output = ShowOutput(root, flags)
+        stored = output.get()
+        if stored is not None:
+            sys.stdout.write(stored.decode("utf-8"))
+            return 0
+    from contextlib import nullcontext
+
+    from dvcexp_plugin.experiments import show
+    from dvcexp_plugin.experiments.show_workspace import ShowWorkspace
+    from dvcexp_plugin.git.repo import GitRepo
+
+    with output.recording() if output else nullcontext() as recorder:
+        workspace = ShowWorkspace(root, args.param_deps)
+        git = GitRepo.find(root)
+        rows = show.collect_show(
+            workspace, git, revs=args.rev, all_branches=args.all_branches,
+            all_tags=args.all_tags, all_commits=args.all_commits, num=args.num,
+            hide_workspace=args.hide_workspace,
+        )
     if args.json:
-        write_json(rows)
+        from dvcexp_plugin.commands.output import json_text
+
+        text = json_text(rows, sys.stdout)
+        sys.stdout.write(text)
+        if output is not None and recorder is not None:
+            output.save(text, recorder, workspace.files)
         return 0
     from dvcexp_plugin.experiments import show_table
     from dvcexp_plugin.experiments.compare import DEFAULT_PRECISION

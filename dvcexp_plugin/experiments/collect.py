@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dvcexp_plugin.errors import DvcExpError
+from dvcexp_plugin.experiments import file_record
 from dvcexp_plugin.experiments.compare import extract_metrics
 from dvcexp_plugin.pipeline import Pipeline, Stage, load_pipeline
 from dvcexp_plugin.pipeline.params_files import parse_py_params
@@ -135,7 +136,8 @@ class RevisionCollector:
 
     def _resolve_elsewhere(self, read: FileReader, files: list[str]) -> Pipeline:
         wanted = (".yaml", ".yml", ".json", ".toml", ".py", ".lock", ".dvc")
-        with tempfile.TemporaryDirectory(prefix="dvcexp-rev-") as tmp:
+        # a copy of the commit's files: what exp show read is the commit, not these
+        with file_record.paused(), tempfile.TemporaryDirectory(prefix="dvcexp-rev-") as tmp:
             for path in files:
                 if not path.endswith(wanted):
                     continue

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dvcexp_plugin.experiments.collect import RevisionCollector
 from dvcexp_plugin.experiments.resolve import describe, first_parent_revs, reachable_commits
-from dvcexp_plugin.experiments.show_cache import ShowCache, workspace_key
+from dvcexp_plugin.experiments.show_cache import ShowCache
+from dvcexp_plugin.experiments.show_workspace import ShowWorkspace
 from dvcexp_plugin.git.exp_refs import iter_exp_refs
 from dvcexp_plugin.git.repo import GitRepo
 
@@ -20,8 +20,7 @@ def _iso(timestamp: int) -> str:
 
 
 def collect_show(
-    root: str,
-    collector: RevisionCollector,
+    workspace: ShowWorkspace,
     git: GitRepo,
     revs: list[str] | None = None,
     all_branches: bool = False,
@@ -29,27 +28,24 @@ def collect_show(
     all_commits: bool = False,
     num: int = 1,
     hide_workspace: bool = False,
-    param_deps: bool = False,
 ) -> list[dict[str, Any]]:
     """DVC's ``exp show --json`` list: the workspace, then each baseline with its experiments.
 
     Baselines are ``revs`` (HEAD when no selection is given) with ``num`` first
     parents each, the tips of all branches (``-a``), all tags (``-T``), or every
     commit reachable from HEAD, branches and tags, newest first (``-A``).
+    ``--param-deps`` is ``workspace.param_deps``.
     """
     rows: list[dict[str, Any]] = []
     if not hide_workspace:
-        data = collector.collect(collector.workspace_reader(), "workspace", None,
-                                 param_deps=param_deps)
-        rows.append({"rev": "workspace", "name": None, "data": data, "error": None,
+        rows.append({"rev": "workspace", "name": None, "data": workspace.row(), "error": None,
                      "experiments": None})
     refs = iter_exp_refs(git)
     by_baseline: dict[str, list[tuple[str, str]]] = {}
     for ref, sha in refs.items():
         by_baseline.setdefault(ref.baseline_sha, []).append((ref.name, sha))
     for baseline in _baselines(git, revs, num, all_branches, all_tags, all_commits):
-        rows.append(_baseline_row(git, collector, baseline, by_baseline.get(baseline, []),
-                                  param_deps))
+        rows.append(_baseline_row(git, workspace, baseline, by_baseline.get(baseline, [])))
     return rows
 
 
@@ -79,14 +75,11 @@ def _lister(git: GitRepo, sha: str) -> Any:
 
 
 def _baseline_row(
-    git: GitRepo, collector: RevisionCollector, baseline: str,
-    exps: list[tuple[str, str]], param_deps: bool,
+    git: GitRepo, workspace: ShowWorkspace, baseline: str, exps: list[tuple[str, str]],
 ) -> dict[str, Any]:
-    key = workspace_key(collector.pipeline, collector.workspace_dvcfiles(), param_deps)
-    cache = ShowCache(collector.root, baseline, key)
-    data = _commit_data(git, collector, cache, baseline, param_deps)[1]
-    dated = [(_commit_data(git, collector, cache, sha, param_deps), sha, name)
-             for name, sha in exps]
+    cache = ShowCache(workspace.root, baseline, workspace.key)
+    data = _commit_data(git, workspace, cache, baseline)[1]
+    dated = [(_commit_data(git, workspace, cache, sha), sha, name) for name, sha in exps]
     cache.save({baseline, *(sha for _name, sha in exps)})
     experiments = []
     for (_time, exp_data), sha, name in sorted(dated, key=lambda d: (d[0][0], d[1], d[2]),
@@ -97,21 +90,22 @@ def _baseline_row(
             "executor": None,
             "name": name,
         })
-    experiments += _queue_rows(git, collector, baseline, param_deps)
+    experiments += _queue_rows(git, workspace, baseline)
     return {"rev": baseline, "name": describe(git, [baseline])[baseline], "data": data,
             "error": None,
             "experiments": experiments or None}
 
 
 def _commit_data(
-    git: GitRepo, collector: RevisionCollector, cache: ShowCache, sha: str, param_deps: bool
+    git: GitRepo, workspace: ShowWorkspace, cache: ShowCache, sha: str
 ) -> tuple[int, dict[str, Any]]:
     """``(commit time, data)`` of commit ``sha``: from the cache, else read and cached."""
     found = cache.get(sha)
     if found is None:
         commit_time = git.commit_info(sha).commit_time
-        data = collector.collect(_reader(git, sha), sha, None, list_files=_lister(git, sha),
-                                 param_deps=param_deps)
+        data = workspace.collector.collect(_reader(git, sha), sha, None,
+                                           list_files=_lister(git, sha),
+                                           param_deps=workspace.param_deps)
         cache.put(sha, commit_time, data)
         found = commit_time, data
     # the time zone may differ from the cached run's
@@ -123,9 +117,7 @@ def _commit_data(
 _QUEUE_STATES = {"Queued": "queued", "Running": "running", "Failed": "failed"}
 
 
-def _queue_rows(
-    git: GitRepo, collector: RevisionCollector, baseline: str, param_deps: bool
-) -> list[dict[str, Any]]:
+def _queue_rows(git: GitRepo, workspace: ShowWorkspace, baseline: str) -> list[dict[str, Any]]:
     """Queued, running and failed queue entries of ``baseline``, as DVC lists its queue's.
 
     DVC orders them active, queued, failed after the finished experiments; an
@@ -134,14 +126,15 @@ def _queue_rows(
     from dvcexp_plugin.experiments.queue_store import QueueStore
 
     rows = []
-    entries = [e for e in QueueStore(collector.root).entries()
+    entries = [e for e in QueueStore(workspace.root).entries()
                if e.baseline == baseline and e.status in _QUEUE_STATES]
     order = {"Running": 0, "Queued": 1, "Failed": 2}
     for entry in sorted(entries, key=lambda e: (order[e.status], e.created)):
         if git.get_ref(entry.ref) is None and entry.status != "Running":
             continue  # its commit is gone (removed): nothing to show
-        data = collector.collect(_reader(git, entry.rev), entry.rev, _iso(int(entry.created)),
-                                 list_files=_lister(git, entry.rev), param_deps=param_deps)
+        data = workspace.collector.collect(
+            _reader(git, entry.rev), entry.rev, _iso(int(entry.created)),
+            list_files=_lister(git, entry.rev), param_deps=workspace.param_deps)
         rows.append({
             "revs": [{"rev": entry.rev, "name": entry.name, "data": data,
                       "error": {"type": "ReproductionError", "msg": entry.error}

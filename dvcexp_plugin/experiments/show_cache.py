@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dvcexp_plugin.pipeline import Pipeline
+from dvcexp_plugin.experiments.show_workspace import save_text
+
+if TYPE_CHECKING:
+    from dvcexp_plugin.pipeline import Pipeline
 
 #: bump when the shape of the file or of the collected data changes
 _VERSION = 1
@@ -89,14 +91,5 @@ class ShowCache:
         """
         if not self._changed and set(self._commits) <= shas:
             return
-        doc = {"key": self.key,
-               "commits": {sha: e for sha, e in self._commits.items() if sha in shas}}
-        tmp = f"{self.path}.{secrets.token_hex(4)}.tmp"
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as fobj:
-                fobj.write(json.dumps(doc))  # one C call; json.dump writes piece by piece
-            os.replace(tmp, self.path)  # readers see the old file or the new one
-        except OSError:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_text(self.path, json.dumps({"key": self.key, "commits": {
+            sha: e for sha, e in self._commits.items() if sha in shas}}))  # one C call

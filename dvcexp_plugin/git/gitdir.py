@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from dvcexp_plugin.git.errors import NotAGitRepoError
 
@@ -27,9 +26,11 @@ def well_formed(name: str) -> bool:
     return name.startswith("refs/") and _BAD_NAME.search(name) is None
 
 
-@dataclass(frozen=True)
 class GitDir:
     """Where a work tree's repository lives.
+
+    A plain class, not a dataclass: ``exp show`` answered from its cache needs
+    this module, and importing :mod:`dataclasses` (with :mod:`inspect`) costs ~10 ms.
 
     :param worktree: the work tree's top directory
     :param controldir: its ``.git`` (for a linked work tree, ``.git/worktrees/<name>``);
@@ -37,9 +38,15 @@ class GitDir:
     :param commondir: the directory holding ``refs/``, ``packed-refs`` and ``objects/``
     """
 
-    worktree: str
-    controldir: str
-    commondir: str
+    __slots__ = ("worktree", "controldir", "commondir")
+
+    def __init__(self, worktree: str, controldir: str, commondir: str) -> None:
+        self.worktree = worktree
+        self.controldir = controldir
+        self.commondir = commondir
+
+    def __repr__(self) -> str:
+        return f"GitDir({self.worktree!r}, {self.controldir!r}, {self.commondir!r})"
 
     @classmethod
     def discover(cls, start: str) -> GitDir:
@@ -81,6 +88,13 @@ class GitDir:
         """The ref ``name`` points to when it is a symbolic ref (HEAD → ``refs/heads/main``)."""
         value = self._loose(name)
         return value[5:].strip() if value and value.startswith("ref: ") else None
+
+    def head_branch(self) -> str | None:
+        """The checked-out branch's short name (``main``), or None when HEAD is detached."""
+        name, target = "HEAD", self.symbolic_target("HEAD")
+        while target is not None and target != name:
+            name, target = target, self.symbolic_target(target)
+        return name.removeprefix("refs/heads/") if name.startswith("refs/heads/") else None
 
     def read_refs(self, prefix: str = "refs/") -> dict[str, str]:
         """``{name: sha}`` for every well-formed ref starting with ``prefix``, sorted by name.

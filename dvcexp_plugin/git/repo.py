@@ -150,10 +150,7 @@ class GitRepo:
 
     def head_branch(self) -> str | None:
         """The checked-out branch's short name (``main``), or None when HEAD is detached."""
-        name, target = "HEAD", self._gitdir.symbolic_target("HEAD")
-        while target is not None and target != name:
-            name, target = target, self._gitdir.symbolic_target(target)
-        return name.removeprefix("refs/heads/") if name.startswith("refs/heads/") else None
+        return self._gitdir.head_branch()
 
     def resolve(self, rev: str) -> str:
         """The commit sha ``rev`` names: branch, tag, (short) sha, ``HEAD~1``, ``v1^2``…

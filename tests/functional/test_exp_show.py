@@ -40,6 +40,11 @@ def make_experiment(repo: Path, name: str, params: str, metrics: str, when: str)
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
+    return make_show_repo(tmp_path)
+
+
+def make_show_repo(tmp_path: Path) -> Path:
+    """ml-basic committed on ``main`` with two experiments, ``exp-a`` and ``exp-b``."""
     path = tmp_path / "ml"
     shutil.copytree(PROJECT / "workflow_examples" / "ml-basic", path)
     git("init", "-q", "-b", "main", cwd=path)
