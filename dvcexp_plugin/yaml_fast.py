@@ -54,18 +54,13 @@ def _mapping(data: dict[Any, Any], indent: int, lines: list[str], seen: set[int]
 
 
 def _value(head: str, value: Any, indent: int, lines: list[str], seen: set[int]) -> None:
-    if isinstance(value, dict):
-        if not value:
-            _once(value, seen)
-            lines.append(f"{head} {{}}")
-            return
+    if isinstance(value, (dict, list)) and not value:
+        _once(value, seen)
+        lines.append(f"{head} {{}}" if isinstance(value, dict) else f"{head} []")
+    elif isinstance(value, dict):
         lines.append(head)
         _mapping(value, indent + 2, lines, seen, first_prefix=None)
     elif isinstance(value, list):
-        if not value:
-            _once(value, seen)
-            lines.append(f"{head} []")
-            return
         lines.append(head)
         _sequence(value, indent, lines, seen)
     else:

@@ -91,12 +91,17 @@ def test_queue_kill_of_a_task_that_is_not_running(repo: Path) -> None:
     assert statuses(repo) == {"waiting": "Queued"}
 
 
-def test_exp_remove_queue_removes_queued_entries_only(repo: Path) -> None:
+def one_finished_entry(repo: Path) -> None:
+    """A quick pipeline and one queue entry, 'done', run to success."""
     (repo / "dvc.yaml").write_text("stages:\n  quick:\n    cmd: echo ok > out.txt\n"
                                    "    params: [x]\n    outs: [out.txt]\n")
     git("commit", "-qam", "quick", cwd=repo)
     assert run_cli("exp", "run", "--queue", "-n", "done", cwd=repo).returncode == 0
     assert run_cli("exp", "run", "--run-all", cwd=repo).returncode == 0
+
+
+def test_exp_remove_queue_removes_queued_entries_only(repo: Path) -> None:
+    one_finished_entry(repo)
     assert run_cli("exp", "run", "--queue", "-S", "x=5,6", "-n", "rq",
                    cwd=repo).returncode == 0
     # DVC: --queue cannot be combined with names or --keep
@@ -116,11 +121,7 @@ def test_exp_remove_queue_removes_queued_entries_only(repo: Path) -> None:
 
 
 def test_exp_remove_by_name_takes_queued_and_finished_entries(repo: Path) -> None:
-    (repo / "dvc.yaml").write_text("stages:\n  quick:\n    cmd: echo ok > out.txt\n"
-                                   "    params: [x]\n    outs: [out.txt]\n")
-    git("commit", "-qam", "quick", cwd=repo)
-    assert run_cli("exp", "run", "--queue", "-n", "done", cwd=repo).returncode == 0
-    assert run_cli("exp", "run", "--run-all", cwd=repo).returncode == 0
+    one_finished_entry(repo)
     assert run_cli("exp", "run", "--queue", "-S", "x=7", "-n", "later",
                    cwd=repo).returncode == 0
     # an unknown name among them removes nothing
