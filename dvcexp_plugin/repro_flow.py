@@ -252,7 +252,8 @@ def _dry_run(
 def _dry_cache_hit(repo: Repo, stage: Stage, status: list[object]) -> bool:
     """Whether DVC's dry run says "is cached" (see :func:`_dry_run`)."""
     from dvcexp_plugin.cache import ObjectCache
-    from dvcexp_plugin.lock import build_entry, read_lockfile
+    from dvcexp_plugin.lock import build_entry
+    from dvcexp_plugin.lock_read import read_lockfile
     from dvcexp_plugin.stage_record import StageRecorder
     from dvcexp_plugin.stage_state import can_run_cache
     from dvcexp_plugin.statcache import StatCache

@@ -251,7 +251,7 @@ def _new_lock_entries(root: str, stages: list[Stage], order: list[str]) -> dict[
     several job slots they finish in another order, so each job inserts its
     new entry before the later ones already written (see ``lock.write_entry``).
     """
-    from dvcexp_plugin.lock import read_lockfile
+    from dvcexp_plugin.lock_read import read_lockfile
 
     by_address = {s.addressing: s for s in stages}
     existing: dict[str, set[str]] = {}

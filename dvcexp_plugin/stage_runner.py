@@ -28,7 +28,7 @@ from typing import Any
 
 from dvcexp_plugin.cache import ObjectCache
 from dvcexp_plugin.errors import DvcExpError
-from dvcexp_plugin.lock import read_lockfile
+from dvcexp_plugin.lock_read import read_lockfile
 from dvcexp_plugin.params_values import ParamsReader
 from dvcexp_plugin.pipeline import Stage
 from dvcexp_plugin.stage_record import StageRecorder

@@ -12,7 +12,8 @@ from typing import Any
 
 from dvcexp_plugin.errors import DvcExpError
 from dvcexp_plugin.hashing import HashInfo
-from dvcexp_plugin.lock import build_entry, dep_item, read_lockfile
+from dvcexp_plugin.lock import build_entry, dep_item
+from dvcexp_plugin.lock_read import read_lockfile
 from dvcexp_plugin.params_values import ParamsReader
 from dvcexp_plugin.pipeline import Stage
 from dvcexp_plugin.pipeline.params_files import has_key

@@ -11,7 +11,7 @@ from typing import Any
 
 from dvcexp_plugin.cache import ObjectCache
 from dvcexp_plugin.hashing import HashInfo
-from dvcexp_plugin.lock import read_lockfile
+from dvcexp_plugin.lock_read import read_lockfile
 from dvcexp_plugin.params_values import ParamsReader
 from dvcexp_plugin.pipeline import Stage
 from dvcexp_plugin.pipeline.stage import is_url

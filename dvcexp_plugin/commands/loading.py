@@ -25,7 +25,7 @@ def load_repo_pipeline(
     :param onerror: skip broken dvc.yaml/dvc.lock files instead of failing
         (``stage list --all``)
     """
-    from dvcexp_plugin.lock import read_lockfile
+    from dvcexp_plugin.lock_read import read_lockfile
     from dvcexp_plugin.pipeline.datasources import load_data_stages
 
     repo = Repo.discover()

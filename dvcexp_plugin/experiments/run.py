@@ -113,7 +113,7 @@ def experiment_contents(
 ) -> tuple[dict[str, Any], list[str]]:
     """The lock entries of the stages that ran (for the message) and the untracked
     files DVC adds to the experiment commit (never cached outputs)."""
-    from dvcexp_plugin.lock import read_lockfile
+    from dvcexp_plugin.lock_read import read_lockfile
 
     by_address = {s.addressing: s for s in pipeline.stages}
     entries: dict[str, Any] = {}

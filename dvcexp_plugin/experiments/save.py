@@ -102,7 +102,7 @@ def commit_stages(
     :raises OutputDoesNotExistError: a stage's output is missing
     """
     from dvcexp_plugin.cache import ObjectCache
-    from dvcexp_plugin.lock import read_lockfile
+    from dvcexp_plugin.lock_read import read_lockfile
     from dvcexp_plugin.params_values import ParamsReader
     from dvcexp_plugin.stage_record import StageRecorder
     from dvcexp_plugin.stage_state import input_entry

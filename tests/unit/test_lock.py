@@ -17,21 +17,19 @@ from typing import Any
 
 import pytest
 
-from dvcexp_plugin import lock as lock_module
+from dvcexp_plugin import lock_read as lock_module
 from dvcexp_plugin.errors import DvcExpError, LockfileError
 from dvcexp_plugin.lock import (
     LockUpdate,
-    _needs_round_trip,
     build_entry,
     dep_item,
     dumps_yaml,
-    entry_hash_name,
-    read_lockfile,
     remove_entry,
     run_cache_key,
     run_cache_value,
     write_entry,
 )
+from dvcexp_plugin.lock_read import _needs_round_trip, entry_hash_name, read_lockfile
 from dvcexp_plugin.pipeline.yamlio import parse_yaml
 
 DATA = Path(__file__).parent / "data" / "lock"
