@@ -42,3 +42,22 @@ def test_one_job_slot_never_imports_snakemake(tmp_path: Path) -> None:
                           text=True, env={**os.environ, **GIT_ENV})
     assert proc.stderr.strip().endswith("SNAKEMAKE=False RC=0"), proc.stderr
     assert "Running stage 'evaluate':" in proc.stdout
+
+
+def test_parallel_jobs_finishing_out_of_order_leave_dvcs_lock_order(tmp_path: Path) -> None:
+    """-j 3: later stages finish first, yet dvc.lock lists them as `dvc repro` would."""
+    from tests.conftest import make_dvc_repo
+
+    stages = "".join(
+        f"  s{i}:\n    cmd: sleep {0.1 * (6 - i):.1f} && echo {i} > o{i}.txt\n"
+        f"    outs: [o{i}.txt]\n" for i in range(6)
+    )
+    texts = {}
+    for jobs in ("1", "3"):
+        repo = make_dvc_repo(tmp_path / f"j{jobs}", {"dvc.yaml": "stages:\n" + stages})
+        result = run_cli("repro", "-j", jobs, cwd=repo)
+        assert result.returncode == 0, result.stderr
+        texts[jobs] = (repo / "dvc.lock").read_text()
+    assert texts["3"] == texts["1"]
+    assert [line.strip() for line in texts["3"].splitlines() if line.startswith("  s")] == [
+        f"s{i}:" for i in range(6)]
