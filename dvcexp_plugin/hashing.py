@@ -163,6 +163,21 @@ def _hash_regular(path: str, st: os.stat_result, stat_cache: StatCache | None) -
     return md5
 
 
+#: below this many files a directory is hashed in the calling thread
+_PARALLEL_MIN_FILES = 8
+
+
+def _hash_files(paths: list[str]) -> list[str]:
+    """The md5 of each file, several at once: ``hashlib`` and reads release the GIL,
+    so a directory of many files hashes on every core."""
+    if len(paths) < _PARALLEL_MIN_FILES:
+        return [file_md5(p) for p in paths]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(file_md5, paths))
+
+
 def _walk_files(
     root: str, prefix: str, ignore: Callable[[str], bool] | None
 ) -> list[tuple[str, str, os.stat_result]]:
@@ -230,11 +245,19 @@ def hash_path(
         md5 = _hash_regular(path, st, stat_cache)
         return HashInfo(md5, st.st_size, isexec=bool(st.st_mode & _EXEC_BITS)), None
 
-    entries: list[tuple[str, str]] = []
-    size = 0
-    for rel, fpath, fst in _walk_files(path, "", ignore):
-        entries.append((rel, _hash_regular(fpath, fst, stat_cache)))
-        size += fst.st_size
-    entries.sort()
+    files = _walk_files(path, "", ignore)
+    rows = stat_cache.rows_under(path) if stat_cache is not None else {}
+    md5s: dict[str, str] = {}
+    for _, fpath, fst in files:
+        cached = stat_cache.known(rows, fpath, fst) if stat_cache is not None else None
+        if cached is not None:
+            md5s[fpath] = cached
+    todo = [(fpath, fst) for _, fpath, fst in files if fpath not in md5s]
+    for (fpath, fst), md5 in zip(todo, _hash_files([f for f, _ in todo]), strict=True):
+        md5s[fpath] = md5
+        if stat_cache is not None:
+            stat_cache.set(fpath, fst, md5)
+    entries = sorted((rel, md5s[fpath]) for rel, fpath, _ in files)
+    size = sum(fst.st_size for _, _, fst in files)
     md5 = manifest_md5(dir_manifest(entries))
     return HashInfo(md5, size, nfiles=len(entries)), entries

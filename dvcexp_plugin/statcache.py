@@ -191,6 +191,38 @@ class StatCache:
         md5: str = rows[0][1]
         return md5
 
+    def rows_under(self, folder: str) -> dict[str, tuple[str, str]]:
+        """``{abspath: (stat key, md5)}`` of every cached file below ``folder``, in one query.
+
+        A directory output of 10,000 files costs one range scan on the primary
+        key instead of 10,000 lookups; use :meth:`known` to check each file.
+        """
+        prefix = os.path.join(os.path.abspath(folder), "")
+        found: dict[str, tuple[str, str]] = {}
+        conn = self._connection()
+        if conn is not None:
+            try:
+                # '/' + 1 == '0': every path starting with the prefix sorts in between
+                rows = conn.execute(
+                    "SELECT path, stat_key, md5 FROM md5 WHERE path >= ? AND path < ?",
+                    (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)),
+                ).fetchall()
+            except Exception as exc:  # any database failure is only a miss
+                self._failed(exc)
+                rows = []
+            found = {path: (key, md5) for path, key, md5 in rows}
+        found.update((p, row) for p, row in self._pending.items() if p.startswith(prefix))
+        return found
+
+    @staticmethod
+    def known(rows: dict[str, tuple[str, str]], path: str, st: os.stat_result) -> str | None:
+        """The md5 in ``rows`` (from :meth:`rows_under`) if ``st`` matches, as :meth:`get`."""
+        key = _stat_key(st)
+        row = rows.get(os.path.abspath(path)) if key is not None else None
+        if row is None or row[0] != key or not _is_md5(row[1]):
+            return None
+        return row[1]
+
     def set(self, path: str, st: os.stat_result, md5: str) -> None:
         """Remember that ``path`` with stat ``st`` has content hash ``md5``.
 

@@ -117,6 +117,15 @@ class DvcIgnore:
         parts = relpath.split("/")
         if any(p in ALWAYS_IGNORED for p in parts):
             return True
+        # the common case: no rules in any directory above it (one lookup per level)
+        reldir, has_rules = "", bool(self._rules(""))
+        for part in parts[:-1]:
+            if has_rules:
+                break
+            reldir = f"{reldir}/{part}" if reldir else part
+            has_rules = bool(self._rules(reldir))
+        if not has_rules:
+            return False
         for depth in range(1, len(parts) + 1):
             sub = "/".join(parts[:depth])
             sub_is_dir = is_dir or depth < len(parts)
