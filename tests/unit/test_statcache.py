@@ -160,3 +160,45 @@ def test_concurrent_processes_share_the_db(tmp_path: Path) -> None:
     with StatCache(str(tmp_path), racy_window_ns=0) as cache:
         hits = [cache.get(p, os.stat(p)) for p in paths]
     assert hits == [_md5(str(i).encode()) for i in range(300)]
+
+
+def test_rows_under_reads_one_directory_only(tmp_path: Path) -> None:
+    """One range query per directory output; siblings sharing its name's prefix stay out."""
+    files = {}
+    for rel in ("out/a.txt", "out/sub/b.txt", "out0/c.txt", "outer/d.txt", "ou/e.txt"):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(rel.encode())
+        files[rel] = path
+    with StatCache(str(tmp_path), racy_window_ns=0) as cache:
+        for rel, path in files.items():
+            cache.set(str(path), os.stat(path), _md5(rel.encode()))
+        pending = cache.rows_under(str(tmp_path / "out"))  # before the flush: pending rows
+    with StatCache(str(tmp_path), racy_window_ns=0) as cache:
+        stored = cache.rows_under(str(tmp_path / "out"))
+    for rows in (pending, stored):
+        assert sorted(rows) == [str(files["out/a.txt"]), str(files["out/sub/b.txt"])]
+        path = files["out/sub/b.txt"]
+        assert StatCache.known(rows, str(path), os.stat(path)) == _md5(b"out/sub/b.txt")
+    path = files["out/a.txt"]
+    path.write_bytes(b"changed!")  # another size: the stored stat no longer matches
+    assert StatCache.known(stored, str(path), os.stat(path)) is None
+
+
+def test_a_directory_hashes_the_same_in_parallel_and_from_the_cache(tmp_path: Path) -> None:
+    from dvcexp_plugin.hashing import hash_path
+
+    folder = tmp_path / "data"
+    for i in range(40):
+        (folder / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
+        (folder / f"d{i % 3}" / f"f{i}.bin").write_bytes(os.urandom(1000 + i))
+    for path in folder.rglob("*.bin"):
+        _age(path)
+    plain, plain_entries = hash_path(str(folder))
+    with StatCache(str(tmp_path)) as cache:
+        first, entries = hash_path(str(folder), stat_cache=cache)
+    with StatCache(str(tmp_path)) as cache:
+        assert len(cache.rows_under(str(folder))) == 40
+        second, again = hash_path(str(folder), stat_cache=cache)
+    assert plain == first == second and plain_entries == entries == again
+    assert plain.nfiles == 40
