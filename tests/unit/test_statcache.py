@@ -192,12 +192,11 @@ def test_a_directory_hashes_the_same_in_parallel_and_from_the_cache(tmp_path: Pa
     for i in range(40):
         (folder / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
         (folder / f"d{i % 3}" / f"f{i}.bin").write_bytes(os.urandom(1000 + i))
-    for path in folder.rglob("*.bin"):
-        _age(path)
     plain, plain_entries = hash_path(str(folder))
-    with StatCache(str(tmp_path)) as cache:
+    # racy_window_ns=0: the files were just written (their ctime is now)
+    with StatCache(str(tmp_path), racy_window_ns=0) as cache:
         first, entries = hash_path(str(folder), stat_cache=cache)
-    with StatCache(str(tmp_path)) as cache:
+    with StatCache(str(tmp_path), racy_window_ns=0) as cache:
         assert len(cache.rows_under(str(folder))) == 40
         second, again = hash_path(str(folder), stat_cache=cache)
     assert plain == first == second and plain_entries == entries == again
