@@ -272,8 +272,11 @@ class StageRunner:
             log.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m dvcexp_plugin.stage_runner SPEC RULE``: run one job of an engine run.
+def main(argv: list[str]) -> int:
+    """Run one job of an engine run: ``argv`` is ``[SPEC, RULE]``.
+
+    Both engines call it in process: the serial engine for ``-j 1``, and
+    Snakemake through :func:`snakemake_job` (the generated ``run:`` rules).
 
     The spec (written by :func:`dvcexp_plugin.reproduce.execute`) also says
     what to print before the stage (DVC's lines for the unchanged stages that
@@ -283,8 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from dvcexp_plugin.pipeline.spec import stage_from_spec
 
-    args = sys.argv[1:] if argv is None else argv
-    spec_path, rule = args[0], args[1]
+    spec_path, rule = argv[0], argv[1]
     spec = _load_spec(spec_path)
     job = spec["rules"][rule]
     stage = stage_from_spec(job["stage"])
@@ -399,6 +401,3 @@ def _upstream_ran(results_dir: str, rule: str) -> bool:
     except (OSError, ValueError):
         return False
 
-
-if __name__ == "__main__":
-    sys.exit(main())

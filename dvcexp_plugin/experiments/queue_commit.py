@@ -1,7 +1,7 @@
 """The last job of a queued experiment: save it the moment its stages are done.
 
-``python -m dvcexp_plugin.experiments.queue_commit QUEUE_JSON ENTRY_ID`` runs
-as the ``q<n>_commit`` rule of a queue run. It commits the entry's workspace
+:func:`commit_entry` runs as the ``q<n>_commit`` rule of a queue run (a ``run:``
+block in the engine's thread pool, see :func:`snakemake_job`). It commits the entry's workspace
 as DVC's experiment tree (the stages' files, their untracked deps, uncached
 outputs, top-level files; baseline as only parent; DVC's message), publishes
 ``refs/exps/<b[:2]>/<b[2:]>/<name>`` compare-and-swap, keeps the log, and
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from typing import Any
 
 from dvcexp_plugin.experiments.queue_store import QueueEntry, QueueStore
@@ -102,6 +101,3 @@ def snakemake_job(queue_json: str, entry_id: str) -> None:
     if commit_entry(queue_json, entry_id) != 0:
         raise CommitFailedError(f"experiment {entry_id} was not saved")
 
-
-if __name__ == "__main__":
-    sys.exit(commit_entry(sys.argv[1], sys.argv[2]))
