@@ -146,6 +146,7 @@ def write_entry(
             data["stages"] = {}
         stages = data["stages"]
         updated = stages.get(name, {}) != entry
+        before = set(before)  # tested against every entry: a list made this quadratic
         if name not in stages and before and (later := [n for n in stages if n in before]):
             items = list(stages.items())
             at = [n for n, _ in items].index(later[0])
