@@ -168,28 +168,26 @@ class StatCache:
         :param st: a fresh ``os.stat(path)`` (following symlinks)
         :returns: the md5, or None when unknown, changed or unreadable
         """
-        key = _stat_key(st)
-        if key is None:
+        if _stat_key(st) is None:
             return None
         apath = os.path.abspath(path)
-        pending = self._pending.get(apath)
-        if pending is not None:
-            return pending[1] if pending[0] == key else None
-        conn = self._connection()
-        if conn is None:
-            return None
-        try:
-            # fetchall steps the statement to its end, releasing the read lock
-            rows = conn.execute(
-                "SELECT stat_key, md5 FROM md5 WHERE path = ?", (apath,)
-            ).fetchall()
-        except Exception as exc:  # any database failure is only a miss
-            self._failed(exc)
-            return None
-        if not rows or rows[0][0] != key or not _is_md5(rows[0][1]):
-            return None
-        md5: str = rows[0][1]
-        return md5
+        row = self._pending.get(apath)
+        if row is None:
+            conn = self._connection()
+            if conn is None:
+                return None
+            try:
+                # fetchall steps the statement to its end, releasing the read lock
+                rows = conn.execute(
+                    "SELECT stat_key, md5 FROM md5 WHERE path = ?", (apath,)
+                ).fetchall()
+            except Exception as exc:  # any database failure is only a miss
+                self._failed(exc)
+                return None
+            if not rows:
+                return None
+            row = (rows[0][0], rows[0][1])
+        return self.known({apath: row}, apath, st)
 
     def rows_under(self, folder: str) -> dict[str, tuple[str, str]]:
         """``{abspath: (stat key, md5)}`` of every cached file below ``folder``, in one query.

@@ -105,14 +105,13 @@ def _float(value: float) -> str:
         text = ".inf" if value > 0 else "-.inf"
     else:
         text = repr(value).lower()
-    resolver, _ = _ruamel()
-    if resolver.resolve(_node_class(), text, (True, False)) != _FLOAT_TAG:
+    if _implicit_tag(text) != _FLOAT_TAG:
         raise _Bail  # ruamel would tag or quote it
     return text
 
 
 def _plain(text: str, column: int, key: bool = False, indent: int = 0) -> str:
-    """``text`` as ruamel writes it plain from ``column`` (None: it would quote it).
+    """``text`` as ruamel writes it plain from ``column`` (raises ``_Bail`` if it would not).
 
     A value longer than the line is folded onto lines indented by ``indent``
     exactly as ruamel's ``write_plain`` folds it; keys are never folded (and
@@ -124,11 +123,10 @@ def _plain(text: str, column: int, key: bool = False, indent: int = 0) -> str:
     if plain is None:
         if len(_PLAIN) > 100_000:
             _PLAIN.clear()  # md5s are mostly new: keep the memo small in long runs
-        resolver, emitter = _ruamel()
-        analysis = emitter.analyze_scalar(text)
+        analysis = _ruamel()[1].analyze_scalar(text)
         # not read back as a number, bool, null, date...; no quoting needed
         plain = _PLAIN[text] = bool(
-            resolver.resolve(_node_class(), text, (True, False)) == _STR_TAG
+            _implicit_tag(text) == _STR_TAG
             and not analysis.multiline and analysis.allow_block_plain
         )
     if not plain:
@@ -173,10 +171,12 @@ def _fold(text: str, column: int, indent: int) -> str:
     return "".join(out)
 
 
-def _node_class() -> Any:
+def _implicit_tag(text: str) -> str:
+    """The tag ruamel's resolver gives ``text`` written plain (``str``, ``float``, ...)."""
     from ruamel.yaml.nodes import ScalarNode
 
-    return ScalarNode
+    tag: str = _ruamel()[0].resolve(ScalarNode, text, (True, False))
+    return tag
 
 
 def _ruamel() -> tuple[Any, Any]:

@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -177,14 +177,19 @@ class GitRepo:
             message=_text(commit.message),
         )
 
+    def _by_full_sha(self, rev: str, lookup: Callable[[bytes], Any]) -> Any:
+        """``lookup(sha)`` from the object cache when ``rev`` is a full sha it finds, else None."""
+        if not _FULL_SHA.match(rev):
+            return None
+        try:
+            return lookup(rev.encode("ascii"))
+        except KeyError:
+            return None
+
     def _commit(self, rev: str) -> Commit:
-        if _FULL_SHA.match(rev):
-            try:
-                found = self._cache.commit(rev.encode("ascii"))
-            except KeyError:
-                found = None
-            if found is not None:
-                return found
+        found: Commit | None = self._by_full_sha(rev, self._cache.commit)
+        if found is not None:
+            return found
         from dvcexp_plugin.git.revisions import resolve_commit
 
         return resolve_commit(self._repo, rev)
@@ -193,16 +198,10 @@ class GitRepo:
 
     def _tree(self, rev: str) -> Tree:
         # a full tree sha is accepted too (snapshot_tree's result, before any commit)
-        if _FULL_SHA.match(rev):
-            try:
-                found = self._cache.root_tree(rev.encode("ascii"))
-            except KeyError:
-                found = None
-            if found is not None:
-                return found
-        from dvcexp_plugin.git.revisions import resolve_commit
-
-        return self._cache.tree(resolve_commit(self._repo, rev).tree)
+        found: Tree | None = self._by_full_sha(rev, self._cache.root_tree)
+        if found is not None:
+            return found
+        return self._cache.tree(self._commit(rev).tree)
 
     def read_file(self, rev: str, path: str) -> bytes | None:
         """The bytes of ``path`` at ``rev`` (a symlink's target), or None when absent or a dir."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import stat
 
-from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.objects import S_ISGITLINK, Blob, Commit, ObjectID, Tree
 from dulwich.repo import Repo
 
 #: blobs larger than this are read again rather than kept
@@ -98,13 +98,7 @@ class ObjectCache:
     def read(self, tree: Tree, path: bytes) -> bytes | None:
         """The bytes of file ``path`` below ``tree`` (a symlink's target), or None."""
         found = self.lookup(tree, path)
-        if found is None or stat.S_ISDIR(found[0]) or _is_gitlink(found[0]):
+        if found is None or stat.S_ISDIR(found[0]) or S_ISGITLINK(found[0]):
             return None
         return self.blob(found[1])
 
-
-def _is_gitlink(mode: int) -> bool:
-    return stat.S_IFMT(mode) == _GITLINK
-
-
-_GITLINK = 0o160000
