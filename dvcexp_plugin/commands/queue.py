@@ -182,7 +182,7 @@ def run_stop(args: argparse.Namespace) -> int:
     command would start. With ``--kill`` the started ones are killed as by
     ``queue kill`` (they end ``Failed``).
     """
-    from dvcexp_plugin.experiments.queue_kill import kill_entries
+    from dvcexp_plugin.experiments.queue_kill import EntryControl, kill_entries
     from dvcexp_plugin.experiments.queue_store import RUNNING
 
     store = _store()
@@ -192,7 +192,7 @@ def run_stop(args: argparse.Namespace) -> int:
         print("Queue workers will stop after running tasks finish.")
         return 0
     started = [e for e in store.entries() if e.status == RUNNING
-               and os.path.exists(store.control_base(e.id) + ".started")]
+               and EntryControl.for_entry(store, e.id).has_started()]
     kill_entries(store, started)
     for entry in started:
         print(f"{entry.name} has been killed.")

@@ -31,7 +31,10 @@ from dvcexp_plugin.errors import DvcExpError
 from dvcexp_plugin.experiments.queue_store import (
     ENTRY_ENV,
     FAILED,
+    KILL_SUFFIX,
+    PIDS_SUFFIX,
     RUNNING,
+    STARTED_SUFFIX,
     STOP_MARKER,
     QueueEntry,
     QueueStore,
@@ -63,8 +66,14 @@ class EntryControl:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.marker = base + ".kill"
-        self.pid_dir = base + ".pids"
+        self.marker = base + KILL_SUFFIX
+        self.pid_dir = base + PIDS_SUFFIX
+        #: present once a job of the entry started a command (``queue stop`` lets it finish)
+        self.started_marker = base + STARTED_SUFFIX
+
+    def has_started(self) -> bool:
+        """Whether a command of the entry has started."""
+        return os.path.exists(self.started_marker)
 
     @classmethod
     def for_entry(cls, store: QueueStore, entry_id: str) -> EntryControl:
@@ -90,11 +99,11 @@ class EntryControl:
         if self.kill_signal() is not None:
             note(KILLED_ERROR)
             raise EntryKilledError(env.get("DVC_EXP_NAME", os.path.basename(self.base)))
-        if not os.path.exists(self.base + ".started"):
+        if not self.has_started():
             if os.path.exists(os.path.join(os.path.dirname(self.base), STOP_MARKER)):
                 note(STOPPED_ERROR)
                 raise EntryStoppedError(STOPPED_ERROR)
-            with open(self.base + ".started", "w", encoding="utf-8"):
+            with open(self.started_marker, "w", encoding="utf-8"):
                 pass
 
     def started(self, pid: int) -> None:

@@ -32,6 +32,9 @@ QUEUE_REF_PREFIX = "refs/exps/celery/dvcexp/"
 ENTRY_ENV = "DVCEXP_QUEUE_ENTRY"
 #: file in the queue folder: ``queue stop`` asks the runner to stop
 STOP_MARKER = "stop"
+#: beside ``<queue dir>/<id>``: the kill marker, the "a command started" marker and
+#: the folder of running command pids (see :mod:`.queue_kill`)
+KILL_SUFFIX, STARTED_SUFFIX, PIDS_SUFFIX = ".kill", ".started", ".pids"
 #: entry ids (``new_id``): only such directories under ``.dvc/tmp/exps/`` are ours
 _ENTRY_ID = re.compile(r"\d{14}[0-9a-f]{8}")
 
@@ -90,10 +93,10 @@ class QueueStore:
 
     def _clear_control(self, entry_id: str) -> None:
         base = self.control_base(entry_id)
-        for suffix in (".kill", ".started"):
+        for suffix in (KILL_SUFFIX, STARTED_SUFFIX):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(base + suffix)
-        shutil.rmtree(base + ".pids", ignore_errors=True)
+        shutil.rmtree(base + PIDS_SUFFIX, ignore_errors=True)
 
     @property
     def stop_marker(self) -> str:
