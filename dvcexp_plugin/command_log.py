@@ -16,10 +16,12 @@ import threading
 import time
 from typing import Any
 
-from dvcexp_plugin.experiments.queue_store import ENTRY_ENV
-
 LOG_DIR = os.path.join(".dvc", "tmp", "dvcexp", "logs")
 _UNSAFE = re.compile(r"[^\w.@-]")
+#: in a queue entry's job: its control path (``<queue dir>/<id>``, see ``queue_kill``);
+#: defined here, where every command starts, so that a job outside a queue imports
+#: nothing of the queue
+ENTRY_ENV = "DVCEXP_QUEUE_ENTRY"
 
 
 def log_path(root: str, addressing: str) -> str:

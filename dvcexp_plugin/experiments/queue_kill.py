@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from dvcexp_plugin.command_log import ENTRY_ENV
 from dvcexp_plugin.errors import DvcExpError
 from dvcexp_plugin.experiments.queue_store import (
-    ENTRY_ENV,
     FAILED,
     KILL_SUFFIX,
     PIDS_SUFFIX,

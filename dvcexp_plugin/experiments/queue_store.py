@@ -28,8 +28,6 @@ from typing import Any
 QUEUED, RUNNING, SUCCESS, FAILED = "Queued", "Running", "Success", "Failed"
 QUEUE_DIR = os.path.join(".dvc", "tmp", "dvcexp", "queue")
 QUEUE_REF_PREFIX = "refs/exps/celery/dvcexp/"
-#: names an entry's control path (``<queue dir>/<id>``) in the environment of its jobs
-ENTRY_ENV = "DVCEXP_QUEUE_ENTRY"
 #: file in the queue folder: ``queue stop`` asks the runner to stop
 STOP_MARKER = "stop"
 #: beside ``<queue dir>/<id>``: the kill marker, the "a command started" marker and
@@ -89,6 +87,8 @@ class QueueStore:
 
     def job_env(self, entry_id: str) -> dict[str, str]:
         """What the entry's stage jobs need in their environment (for ``queue kill``)."""
+        from dvcexp_plugin.command_log import ENTRY_ENV
+
         return {ENTRY_ENV: self.control_base(entry_id)}
 
     def _clear_control(self, entry_id: str) -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from dvcexp_plugin.command_log import StageLog, run_logged
+from dvcexp_plugin.command_log import ENTRY_ENV, StageLog, run_logged
 from dvcexp_plugin.experiments.queue_kill import (
     KILLED_ERROR,
     EntryControl,
     EntryKilledError,
     kill_entries,
 )
-from dvcexp_plugin.experiments.queue_store import ENTRY_ENV, RUNNING, QueueEntry, QueueStore
+from dvcexp_plugin.experiments.queue_store import RUNNING, QueueEntry, QueueStore
 
 
 @pytest.fixture
